@@ -1,0 +1,1 @@
+"""Orchestration of a release: plan, build, draft, approve, publish."""

@@ -1,0 +1,1 @@
+"""Validation of SCoPe field files: rules compiled from the row schema, a streaming engine, reports."""

@@ -1,0 +1,1 @@
+"""Zenodo (InvenioRDM records API): the HTTP client and the convergent release steps."""
