@@ -1,0 +1,149 @@
+"""Read-only questions to the local git checkout: what changed, which release tag, a file at a commit.
+
+Runs ``git`` as a subprocess with fixed arguments (never a shell), so refs and paths from payloads
+cannot inject options: every ref is checked first and paths go after ``--``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import UsageError
+
+_SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,200}$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_CO_AUTHOR = re.compile(r"^co-authored-by:\s*(.+?)\s*<([^>]*)>\s*$", re.IGNORECASE | re.MULTILINE)
+_STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "modified"}
+
+
+@dataclass(frozen=True)
+class ChangedPath:
+    path: str
+    status: str  # added | modified | deleted | renamed
+    old_path: str | None = None
+
+
+class GitError(UsageError):
+    pass
+
+
+def _check_ref(ref: str) -> str:
+    if not _SAFE_REF.match(ref) or ".." in ref:
+        raise GitError(f"{ref!r} is not a git revision the bot accepts", hint="pass a commit sha, branch or tag")
+    return ref
+
+
+def _git(repo: str | Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, check=False, timeout=600,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", hint="install git and run again") from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(
+            f"git {args[0]} failed in {repo}: {err[-1] if err else 'exit ' + str(done.returncode)}",
+            hint="check that the repository is checked out with full history (fetch-depth: 0)",
+        )
+    return done.stdout.decode("utf-8", "replace")
+
+
+def resolve(repo: str | Path, ref: str) -> str:
+    """The full commit sha of a ref."""
+    return _git(repo, "rev-parse", "--verify", "--end-of-options", _check_ref(ref) + "^{commit}").strip()
+
+
+def changed_files(repo: str | Path, base: str, head: str, fields_dir: str) -> list[ChangedPath]:
+    """Files under ``fields_dir`` that differ between ``base`` and ``head`` (rename detection on)."""
+    out = _git(
+        repo, "diff", "--name-status", "-M", "-z", _check_ref(base), _check_ref(head), "--",
+        fields_dir.rstrip("/") + "/",
+    )
+    parts = out.split("\0")
+    changes: list[ChangedPath] = []
+    i = 0
+    while i < len(parts) - 1:
+        code = parts[i]
+        if not code:
+            i += 1
+            continue
+        kind = _STATUS.get(code[0], "modified")
+        if code[0] in "RC":
+            changes.append(ChangedPath(parts[i + 2], kind, parts[i + 1]))
+            i += 3
+        else:
+            changes.append(ChangedPath(parts[i + 1], kind))
+            i += 2
+    return changes
+
+
+def show_file(repo: str | Path, ref: str, path: str) -> bytes:
+    """A file's bytes at a commit (small files only: fields.json, config)."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "show", f"{_check_ref(ref)}:{path}"], capture_output=True, check=False,
+    )
+    if done.returncode != 0:
+        raise GitError(f"{path} does not exist at {ref}")
+    return done.stdout
+
+
+def export_file(repo: str | Path, ref: str, path: str, dest: Path) -> Path:
+    """Write a file as it is at ``ref`` to ``dest``, streaming (field files can be large)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("wb") as out:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "blob", f"{_check_ref(ref)}:{path}"],
+            stdout=out, stderr=subprocess.PIPE, check=False,
+        )
+    if done.returncode != 0:
+        dest.unlink(missing_ok=True)
+        raise GitError(f"{path} does not exist at {ref}")
+    return dest
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    m = _VERSION.match(text.strip())
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | None:
+    """The highest ``<prefix>vX.Y.Z`` tag reachable in the repository: (tag, commit sha, version)."""
+    tags = _git(repo, "tag", "--list", f"{prefix}*").split()
+    best: tuple[tuple[int, int, int], str] | None = None
+    for tag in tags:
+        version = parse_version(tag[len(prefix):])
+        if version and (best is None or version > best[0]):
+            best = (version, tag)
+    if best is None:
+        return None
+    tag = best[1]
+    return tag, resolve(repo, tag), tag[len(prefix):]
+
+
+def commit_authors(repo: str | Path, base: str | None, head: str) -> list[str]:
+    """Author names and Co-authored-by names of the commits in ``base..head``, in first-seen order."""
+    span = f"{_check_ref(base)}..{_check_ref(head)}" if base else _check_ref(head)
+    log = _git(repo, "log", "--format=%an%x00%B%x01", span)
+    seen: dict[str, None] = {}
+    for entry in log.split("\x01"):
+        if not entry.strip():
+            continue
+        author, _, body = entry.strip("\n").partition("\x00")
+        seen.setdefault(author.strip(), None)
+        for name, _email in _CO_AUTHOR.findall(body):
+            seen.setdefault(name.strip(), None)
+    return [a for a in seen if a]
+
+
+def is_ancestor(repo: str | Path, ancestor: str, descendant: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", _check_ref(ancestor), _check_ref(descendant)],
+        capture_output=True, check=False,
+    )
+    return done.returncode == 0

@@ -1,0 +1,17 @@
+"""Shared fixtures: the bundled local servers (each defined in its own module beside this file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+try:  # the modules arrive as their parts land
+    from zenodo_fixtures import *  # noqa: F403
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from github_fixtures import *  # noqa: F403
+except ImportError:  # pragma: no cover
+    pass
