@@ -16,7 +16,11 @@ from rich.console import Console
 from rich.text import Text
 
 from bot import __version__
-from bot.errors import EXIT_OK, EXIT_USAGE, BotError
+from bot.errors import EXIT_FINDING, EXIT_OK, BotError
+from bot.release.redact import redacting_output
+
+# Never printed, whatever prints: masked in stdout and stderr for the whole run.
+SECRET_VARIABLES = ("GITHUB_TOKEN", "ZENODO_TOKEN", "ZENODO_SANDBOX_TOKEN")
 
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS: dict[str, str] = {
@@ -104,18 +108,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     module_name, func_name = COMMANDS[args.command].split(":")
+    secrets = [os.environ.get(name, "") for name in SECRET_VARIABLES]
     try:
-        func = getattr(importlib.import_module(module_name), func_name)
-        code = func(args)
+        with redacting_output(secrets):
+            func = getattr(importlib.import_module(module_name), func_name)
+            code = func(args)
     except BotError as exc:
         # Messages may quote hostile input (file names, comments): never interpret them as markup.
-        console.print(Text("error: ", style="bold red") + Text(exc.message), soft_wrap=True)
-        if exc.hint:
-            console.print(f"  hint: {exc.hint}", markup=False, soft_wrap=True)
+        with redacting_output(secrets):
+            console.print(Text("error: ", style="bold red") + Text(exc.message), soft_wrap=True)
+            if exc.hint:
+                console.print(f"  hint: {exc.hint}", markup=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
+    except Exception:  # a bug or an unexpected failure: show it, but never a token
+        import traceback
+
+        with redacting_output(secrets):
+            sys.stderr.write(traceback.format_exc())
+            console.print(Text("internal error: the run stopped unexpectedly; a rerun resumes where it stopped",
+                               style="bold red"))
+        return EXIT_FINDING
     return EXIT_OK if code is None else int(code)
 
 

@@ -127,17 +127,17 @@ def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | 
 
 
 def commit_authors(repo: str | Path, base: str | None, head: str) -> list[str]:
-    """Author names and Co-authored-by names of the commits in ``base..head``, in first-seen order."""
+    """``Name <email>`` of the authors and Co-authored-by trailers in ``base..head``, first seen first."""
     span = f"{_check_ref(base)}..{_check_ref(head)}" if base else _check_ref(head)
-    log = _git(repo, "log", "--format=%an%x00%B%x01", span)
+    log = _git(repo, "log", "--format=%an <%ae>%x00%B%x01", span)
     seen: dict[str, None] = {}
     for entry in log.split("\x01"):
         if not entry.strip():
             continue
         author, _, body = entry.strip("\n").partition("\x00")
         seen.setdefault(author.strip(), None)
-        for name, _email in _CO_AUTHOR.findall(body):
-            seen.setdefault(name.strip(), None)
+        for name, email in _CO_AUTHOR.findall(body):
+            seen.setdefault(f"{name.strip()} <{email.strip()}>", None)
     return [a for a in seen if a]
 
 
@@ -147,3 +147,22 @@ def is_ancestor(repo: str | Path, ancestor: str, descendant: str) -> bool:
         capture_output=True, check=False,
     )
     return done.returncode == 0
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id of the empty tree: "no release yet"
+
+
+def first_parent_commits(
+    repo: str | Path, base: str | None, head: str, path: str | None = None, limit: int = 200
+) -> list[str]:
+    """The default branch's own commits in ``base..head`` (merges and squashes) touching ``path``, newest first."""
+    span = f"{_check_ref(base)}..{_check_ref(head)}" if base else _check_ref(head)
+    args = ["rev-list", "--first-parent", f"--max-count={limit}", span]
+    if path:
+        args += ["--", path]
+    return _git(repo, *args).split()
+
+
+def status_porcelain(repo: str | Path, paths: list[str]) -> str:
+    """``git status --porcelain`` for the given paths: empty when they match HEAD."""
+    return _git(repo, "status", "--porcelain", "--", *paths)

@@ -12,7 +12,11 @@ import re
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-_FOOTER = re.compile(r"<p>\s*<small>\s*Drafted by release-bot\s*\(notes digest ([0-9a-f]{16})\)\.?\s*</small>\s*</p>\s*$")
+# Zenodo sanitises descriptions to a tag allow-list, so the footer uses common tags and the pattern
+# accepts them being stripped.
+_FOOTER = re.compile(
+    r"<p>\s*(?:<em>)?\s*Drafted by release-bot\s*\(notes digest ([0-9a-f]{16})\)\.?\s*(?:</em>)?\s*</p>\s*$"
+)
 
 
 def text_digest(markup: str) -> str:
@@ -23,7 +27,7 @@ def text_digest(markup: str) -> str:
 
 def notes_footer_html(body_html: str) -> str:
     """The footer to append to ``body_html``."""
-    return f"<p><small>Drafted by release-bot (notes digest {text_digest(body_html)}).</small></p>"
+    return f"<p><em>Drafted by release-bot (notes digest {text_digest(body_html)}).</em></p>"
 
 
 def with_footer(body_html: str) -> str:

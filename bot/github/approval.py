@@ -1,0 +1,277 @@
+"""May this comment publish this release? Pure decisions, no I/O.
+
+``parse_approval`` reads a comment (hostile input: it runs with secrets in scope) and ``authorize`` checks
+the commenter, the pending draft and the state of the world against it. Both answer with values: an
+``ApprovalRequest`` / ``Approval`` to go ahead, or a ``Refusal`` whose ``reason`` is a polite sentence
+safe to post as it is (it never quotes the comment).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.github.markdown import code_span
+from bot.github.models import ROLE_RANK, PendingRelease, Permission
+
+MAX_BODY_CHARS = 2000  # an approval is one short line; anything longer is not one
+_DRAFT_ID = re.compile(r"[0-9]{1,20}")  # ASCII digits only: \d would also match other scripts' digits
+
+# Latin look-alikes from other scripts that NFKC leaves alone, so "/rеlease" (Cyrillic е) is recognised as an
+# attempt and refused out loud rather than ignored.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a",
+        "с": "c",
+        "ԁ": "d",
+        "е": "e",
+        "һ": "h",
+        "і": "i",
+        "ј": "j",
+        "ӏ": "l",
+        "о": "o",
+        "р": "p",
+        "ѕ": "s",
+        "у": "y",
+        "х": "x",
+        "α": "a",
+        "ε": "e",
+        "ι": "i",
+        "ο": "o",
+        "ρ": "p",
+        "υ": "u",
+        "ν": "v",
+        "ꓲ": "l",
+        "ı": "i",
+        "∕": "/",
+        "⁄": "/",
+        "／": "/",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A well-formed approval command: what the curator asked to publish."""
+
+    draft_id: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """No. ``reason`` is the reply to post; ``code`` is stable, for logs and tests."""
+
+    reason: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Everything checked: publish this draft."""
+
+    draft_id: str
+    version: str
+    doi: str
+    commit_sha: str
+    curator: str
+    prs: tuple[int, ...]
+
+
+def _skeleton(text: str) -> str:
+    """What a line looks like to a reader: compatibility forms folded, invisible characters dropped."""
+    text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc", "Mn") or ch in "\t")
+    return text.casefold()
+
+
+def _looks_like_command(line: str, command: str) -> bool:
+    """Does this line, seen through quotes, code fences and disguises, begin with the command?"""
+    seen = _skeleton(line).lstrip(" \t>`~*_-+").strip()
+    words = seen.split()
+    want = command.split()
+    return words[: len(want)] == want
+
+
+def parse_approval(body: str, command: str) -> ApprovalRequest | Refusal | None:
+    """Read a comment as an approval.
+
+    ``ApprovalRequest`` only when the first line is exactly ``<command> <digits>`` (trailing spaces aside);
+    ``None`` when the comment is not addressed to the bot at all (stay silent); a ``Refusal`` when it
+    tries to be an approval and is not a clean one.
+    """
+    lines = body.split("\n")
+    first = lines[0].rstrip("\r").rstrip(" \t")
+    attempt_first = _looks_like_command(first, command)
+    attempt_later = any(_looks_like_command(line, command) for line in lines[1:200])
+    if not (attempt_first or attempt_later):
+        return None
+    if len(body) > MAX_BODY_CHARS:
+        return Refusal(
+            f"the comment is too long to be an approval ({len(body)} characters). "
+            f"Please post a new comment whose first line is `{command} <draft-id>`.",
+            "too-long",
+        )
+    if not attempt_first:
+        return Refusal(
+            f"the command must be the first line of the comment, outside quotes and code blocks. "
+            f"Please post a new comment whose first line is `{command} <draft-id>`.",
+            "not-first-line",
+        )
+    if not first.isascii() or any(not ch.isprintable() for ch in first):
+        return Refusal(
+            "the first line contains invisible or look-alike characters. Please type the command again "
+            f"as plain text: `{command} <draft-id>`.",
+            "hidden-characters",
+        )
+    if not first.startswith(command + " ") and first != command:
+        return Refusal(
+            f"the command must start the comment exactly as `{command} <draft-id>` "
+            "(lower case, single spaces).",
+            "malformed",
+        )
+    rest = first[len(command) :]
+    if rest.strip() == "":
+        return Refusal(
+            f"the command needs the draft id from the summary comment: `{command} <draft-id>`.",
+            "missing-draft-id",
+        )
+    arg = rest[1:]
+    if _DRAFT_ID.fullmatch(arg):
+        return ApprovalRequest(arg)
+    leading = _DRAFT_ID.match(arg)
+    if leading:
+        return Refusal(
+            f"only the command and the draft id may be on the first line: `{command} {leading.group()}`. "
+            "Anything else belongs on the next lines.",
+            "extra-text",
+        )
+    return Refusal(
+        f"the draft id must be the number shown in the summary comment, e.g. `{command} 1234567`.",
+        "bad-draft-id",
+    )
+
+
+def _normal_md5(value: str) -> str:
+    value = value.strip().lower()
+    return value[4:] if value.startswith("md5:") else value
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(code_span(n) for n in names)
+
+
+def authorize(
+    request: ApprovalRequest,
+    *,
+    commenter: str,
+    permission: Permission,
+    pr_author: str,
+    curators: Iterable[str],
+    min_permission: str,
+    allow_author: bool,
+    pending: PendingRelease | None,
+    action: str,
+    main_head_sha: str,
+    fields_changed_since_summary: bool,
+    draft_files: Mapping[str, str] | None,
+    draft_published: bool,
+) -> Approval | Refusal:
+    """Check an approval against who asked and what is pending; the first failed check is the answer.
+
+    ``draft_files`` are the draft's files as Zenodo lists them now (key -> md5, ``md5:`` prefix optional),
+    None when they could not be read. ``fields_changed_since_summary`` says whether the default branch
+    gained commits touching the fields folder after the summarised commit.
+    """
+    if min_permission not in ROLE_RANK:
+        raise ValueError(f"unknown permission level {min_permission!r}")
+    if action != "created":
+        return Refusal(
+            "edited comments do not count as approvals. Please post a new comment "
+            f"with the command and the draft id {request.draft_id}.",
+            "edited",
+        )
+    who = commenter.casefold()
+    if who not in {c.casefold() for c in curators}:
+        return Refusal(
+            f"{code_span(commenter)} is not on the curators list "
+            "(`approval.curators` in release-config.yaml). "
+            "Please ask one of the curators to approve.",
+            "not-curator",
+        )
+    if not permission.at_least(min_permission):
+        shown = permission.role_name or permission.permission
+        return Refusal(
+            f"{code_span(commenter)} has {code_span(shown)} access to this repository; "
+            f"approving needs `{min_permission}` or more. "
+            "Please ask a maintainer to grant it, or another curator to approve.",
+            "no-permission",
+        )
+    if who == pr_author.casefold() and not allow_author:
+        return Refusal(
+            "the author of a pull request may not approve its own release. "
+            "Please ask another curator to approve.",
+            "own-pr",
+        )
+    if pending is None:
+        return Refusal(
+            "there is no release waiting for approval on this pull request "
+            "(no summary comment, or it was superseded by a newer one).",
+            "no-pending",
+        )
+    if draft_published:
+        return Refusal(
+            f"draft {code_span(pending.draft_id)} is already published as {code_span(pending.doi)} "
+            f"(version {code_span(pending.version)}). "
+            "Nothing more to do.",
+            "already-published",
+        )
+    if request.draft_id != pending.draft_id:
+        return Refusal(
+            f"draft {request.draft_id} is not the one pending here; the summary describes draft "
+            f"{code_span(pending.draft_id)}. To publish it, comment the command with that id.",
+            "wrong-draft",
+        )
+    if fields_changed_since_summary and main_head_sha != pending.commit_sha:
+        return Refusal(
+            f"the default branch moved to {code_span(main_head_sha[:12])} with changes to the field files "
+            f"since the summary (built from {code_span(pending.commit_sha[:12])}). "
+            "The bot will post an updated summary; "
+            "please approve that one.",
+            "stale",
+        )
+    if draft_files is None:
+        return Refusal(
+            f"the files of draft {code_span(pending.draft_id)} could not be read on Zenodo, "
+            "so they cannot be checked. "
+            "Please try again later.",
+            "draft-unreadable",
+        )
+    have = {key: _normal_md5(md5) for key, md5 in draft_files.items()}
+    want = {key: _normal_md5(f.md5) for key, f in pending.files.items()}
+    if have != want:
+        missing = sorted(set(want) - set(have))
+        extra = sorted(set(have) - set(want))
+        differ = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+        parts = []
+        if missing:
+            parts.append(f"missing {_listed(missing)}")
+        if extra:
+            parts.append(f"unexpected {_listed(extra)}")
+        if differ:
+            parts.append(f"changed {_listed(differ)}")
+        return Refusal(
+            f"the files of draft {code_span(pending.draft_id)} no longer match the summary "
+            f"({'; '.join(parts)}). "
+            "Rerun the release workflow to rebuild the draft, then approve the new summary.",
+            "files-changed",
+        )
+    return Approval(
+        draft_id=pending.draft_id,
+        version=pending.version,
+        doi=pending.doi,
+        commit_sha=pending.commit_sha,
+        curator=commenter,
+        prs=pending.prs,
+    )

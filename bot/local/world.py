@@ -1,0 +1,326 @@
+"""A whole release world on one machine: local Zenodo and GitHub servers and real git repositories.
+
+``origin`` plays the repository on GitHub (the servers' commits mirror it); ``workspace`` plays the
+runner's checkout, fetched and checked out the way each workflow does before it runs
+``release-bot handle-event``. The demo and the end-to-end tests both drive releases through this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.github import payloads
+from bot.local.github_server import GitHubServer
+from bot.local.zenodo_server import ZenodoServer
+from bot.sample import field_csv_bytes
+from bot.scope import catalog_zip_name, dump_fields_json
+
+ZENODO_TOKEN = "zenodo-local-token-0123456789"
+ACTIONS_TOKEN = "ghs_local-actions-token-0123456789"
+READONLY_TOKEN = "ghs_local-readonly-token-0123456789"
+BOT_LOGIN = "github-actions[bot]"
+OWNER, REPO = "ztf-scope", "scope-catalog"
+SEED_FIELDS = (296, 297, 423)
+
+
+@dataclass
+class EventRun:
+    code: int
+    stdout: str
+    stderr: str
+    summary: str  # what the run appended to $GITHUB_STEP_SUMMARY
+
+
+def seed_catalog(fields: tuple[int, ...] = SEED_FIELDS, rows: int = 120) -> dict[str, bytes]:
+    """The files of a small published first version, shaped like SCoPe's record (no manifest yet)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for field in fields:
+            zf.writestr(f"field_{field}.csv", field_csv_bytes(field, rows, seed=1))
+    return {
+        catalog_zip_name(len(fields)): buffer.getvalue(),
+        "fields.json": dump_fields_json(fields),
+        "field_296_100rows.csv": field_csv_bytes(296, 100, seed=1),
+        "SCoPe_classification_demo.ipynb": b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n',
+    }
+
+
+SEED_METADATA: dict[str, Any] = {
+    "title": "SCoPe ZTF variable star classification catalog (local sample)",
+    "resource_type": {"id": "dataset"},
+    "creators": [{"person_or_org": {"type": "personal", "given_name": "Ada", "family_name": "Curator"}}],
+    "description": "<p>Machine-learned variability classifications of ZTF light curves.</p>",
+    "additional_descriptions": [{"description": "<p>First release.</p>", "type": {"id": "notes"}}],
+}
+
+
+class LocalWorld:
+    """Servers + repositories for a scripted release; ``start()`` it, drive it, ``stop()`` it."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        curators: tuple[str, ...] = ("carol",),
+        writers: tuple[str, ...] = ("carol", "mallory"),
+        seed_fields: tuple[int, ...] = SEED_FIELDS,
+        zenodo_options: Mapping[str, Any] | None = None,
+        persist_zenodo: bool = False,
+    ) -> None:
+        self.root = Path(root)
+        self.origin = self.root / "origin"
+        self.workspace = self.root / "workspace"
+        self.events_dir = self.root / "events"
+        self.curators = curators
+        self.writers = writers
+        self.seed_fields = seed_fields
+        zenodo_dir = self.root / "zenodo" if persist_zenodo else None
+        self.zenodo = ZenodoServer(data_dir=zenodo_dir, tokens=(ZENODO_TOKEN,), **dict(zenodo_options or {}))
+        self.github = GitHubServer(owner=OWNER, repo=REPO)
+        self.concept_id = ""
+        self.first_record_id = ""
+        self._event_count = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> LocalWorld:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.zenodo.start()
+        self.github.start()
+        self.concept_id, self.first_record_id = self.zenodo.seed_concept(
+            seed_catalog(self.seed_fields), SEED_METADATA, version="v1.0.0"
+        )
+        gh = self.github
+        gh.add_token(ACTIONS_TOKEN, BOT_LOGIN)
+        gh.add_token(READONLY_TOKEN, BOT_LOGIN, write=False)
+        for login in self.writers:
+            gh.set_permission(login, "write")
+        self._init_origin()
+        return self
+
+    def stop(self) -> None:
+        self.github.stop()
+        self.zenodo.stop()
+
+    def __enter__(self) -> LocalWorld:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- git --------------------------------------------------------------------------------------------
+    def git(self, *args: str, repo: Path | None = None) -> str:
+        env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+               "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.root)}
+        done = subprocess.run(["git", "-C", str(repo or self.origin), *args], capture_output=True, text=True,
+                              env=env, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def config_text(self) -> str:
+        return yaml.safe_dump({
+            "catalog": {"fields_dir": "fields", "compression_level": 6},
+            "zenodo": {"api_url": self.zenodo.url, "record": self.concept_id, "community": "ztf-scope"},
+            "github": {"bot_login": BOT_LOGIN, "tag_prefix": "catalog-"},
+            "approval": {"command": "/release publish", "curators": list(self.curators)},
+        }, sort_keys=False)
+
+    def _init_origin(self) -> None:
+        self.origin.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.name", "Ada Maintainer")
+        self.git("config", "user.email", "ada@example.org")
+        (self.origin / "release-config.yaml").write_text(self.config_text())
+        (self.origin / "fields").mkdir(exist_ok=True)
+        (self.origin / "fields" / ".gitkeep").write_text("")
+        sha = self._commit(["release-config.yaml", "fields/.gitkeep"], "Set up the catalog repository", "ada")
+        self.github.add_commit(sha, [], files={"release-config.yaml": "added"}, author="ada",
+                               message="Set up the catalog repository")
+        self.github.set_branch("main", sha)
+
+    def _commit(self, paths: list[str], message: str, author: str) -> str:
+        self.git("add", "-A", "--", *paths)
+        self.git("-c", f"user.name={author}", "-c", f"user.email={author}@users.noreply.github.com",
+                 "commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def _changes(self, base: str, head: str) -> dict[str, str]:
+        out = self.git("diff", "--name-status", "--no-renames", base, head)
+        names = {"A": "added", "M": "modified", "D": "removed"}
+        return {line.split("\t", 1)[1]: names.get(line[0], "modified") for line in out.splitlines() if line}
+
+    def _write(self, files: Mapping[str, bytes | None]) -> list[str]:
+        for path, content in files.items():
+            target = self.origin / path
+            if content is None:
+                target.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        return list(files)
+
+    # -- pull requests ----------------------------------------------------------------------------------
+    def open_pull(self, number: int, title: str, author: str, files: Mapping[str, bytes | None],
+                  labels: tuple[str, ...] = ()) -> str:
+        """Branch from main, commit ``files`` (None deletes), declare the PR; returns the head sha."""
+        base = self.git("rev-parse", "main")
+        self.git("checkout", "-q", "-b", f"pr-{number}", "main")
+        head = self._commit(self._write(files), title, author)
+        self.git("checkout", "-q", "main")
+        self.github.add_commit(head, [base], files=self._changes(base, head), author=author, message=title)
+        self.github.add_pull(number, title, author, head_sha=head, base_sha=base, labels=labels,
+                             head_ref=f"pr-{number}")
+        return head
+
+    def push_to_pull(self, number: int, files: Mapping[str, bytes | None], message: str) -> str:
+        pull = self.github.pull(number)
+        assert pull is not None
+        self.git("checkout", "-q", f"pr-{number}")
+        head = self._commit(self._write(files), message, pull.author)
+        self.git("checkout", "-q", "main")
+        with self.github.lock:
+            self.github.add_commit(head, [pull.head_sha], files=self._changes(pull.head_sha, head),
+                                   author=pull.author, message=message)
+            pull.head_sha = head
+            self.github.commit_pulls.setdefault(head, set()).add(number)
+        return head
+
+    def merge(self, number: int) -> str:
+        """Squash-merge the PR into main, as GitHub's button does; returns the new main sha."""
+        pull = self.github.pull(number)
+        assert pull is not None
+        before = self.git("rev-parse", "main")
+        self.git("merge", "-q", "--squash", f"pr-{number}")
+        sha = self._commit(["."], f"{pull.title} (#{number})", pull.author)
+        self.github.add_commit(sha, [before], files=self._changes(before, sha), author=pull.author,
+                               message=f"{pull.title} (#{number})")
+        self.github.merge_pull(number, sha)
+        return sha
+
+    def push_main(self, files: Mapping[str, bytes | None], message: str, author: str = "ada") -> str:
+        before = self.git("rev-parse", "main")
+        sha = self._commit(self._write(files), message, author)
+        self.github.add_commit(sha, [before], files=self._changes(before, sha), author=author, message=message)
+        self.github.set_branch("main", sha)
+        return sha
+
+    def comment(self, number: int, login: str, body: str) -> int:
+        return int(self.github.post_comment_as(login, number, body)["id"])
+
+    def sync_tags(self) -> None:
+        """Tags the bot made through the API appear in the repository (as on GitHub)."""
+        for name, sha in self.github.tags().items():
+            if not self.git("tag", "--list", name):
+                self.git("tag", name, self.github.peel(sha))
+
+    # -- workflow runs ----------------------------------------------------------------------------------
+    def _checkout(self, sha: str) -> None:
+        """What actions/checkout does: a fresh fetch of origin (with tags) and a detached checkout."""
+        self.sync_tags()
+        if not (self.workspace / ".git").exists():
+            self.workspace.mkdir(parents=True, exist_ok=True)
+            self.git("init", "-q", repo=self.workspace)
+            self.git("remote", "add", "origin", str(self.origin), repo=self.workspace)
+        self.git("fetch", "-q", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*",
+                 repo=self.workspace)
+        self.git("checkout", "-q", "--force", "--detach", sha, repo=self.workspace)
+        self.git("clean", "-q", "-fdx", repo=self.workspace)
+
+    def env(self, event: str, payload: dict[str, Any], sha: str, token: str = ACTIONS_TOKEN,
+            zenodo_token: str | None = ZENODO_TOKEN) -> dict[str, str]:
+        self._event_count += 1
+        folder = self.events_dir / f"{self._event_count:03d}-{event}"
+        env = payloads.event_env(event, payload, api_url=self.github.url, token=token, workdir=folder, sha=sha,
+                                 workspace=self.workspace)
+        env["RUNNER_TEMP"] = str(folder / "tmp")
+        env["GITHUB_WORKSPACE"] = str(self.workspace)
+        if zenodo_token:
+            env["ZENODO_TOKEN"] = zenodo_token
+        return env
+
+    def run(self, env: dict[str, str], *, checkout: str, in_process: bool = True,
+            extra_env: Mapping[str, str] | None = None) -> EventRun:
+        """Check out ``checkout`` in the workspace and run ``release-bot handle-event`` with ``env``."""
+        self._checkout(checkout)
+        full = {**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ZENODO_"))},
+                **env, **dict(extra_env or {})}
+        if in_process:
+            code, out, err = _run_in_process(full)
+        else:
+            done = subprocess.run([sys.executable, "-m", "bot.cli", "handle-event"], env=full, cwd=self.workspace,
+                                  capture_output=True, text=True, check=False)
+            code, out, err = done.returncode, done.stdout, done.stderr
+        summary_path = Path(env["GITHUB_STEP_SUMMARY"])
+        summary = summary_path.read_text() if summary_path.exists() else ""
+        return EventRun(code, out, err, summary)
+
+    # -- the four events --------------------------------------------------------------------------------
+    def pull_request(self, number: int, action: str = "opened", **kw: Any) -> EventRun:
+        pull = self.github.pull_payload(number)
+        payload = payloads.pull_request_event(action, pull, self.github.repo_payload(), pull["user"]["login"])
+        env = self.env("pull_request", payload, pull["head"]["sha"], token=READONLY_TOKEN, zenodo_token=None)
+        return self.run(env, checkout=pull["head"]["sha"], **kw)
+
+    def push(self, before: str, after: str, **kw: Any) -> EventRun:
+        payload = payloads.push_event("refs/heads/main", before, after, self.github.repo_payload(), "ada",
+                                      commits=self.github.push_commits(before, after))
+        return self.run(self.env("push", payload, after), checkout=after, **kw)
+
+    def issue_comment(self, number: int, comment_id: int, body: str, login: str, action: str = "created",
+                      **kw: Any) -> EventRun:
+        payload = payloads.issue_comment_event(action, number, comment_id, body, login,
+                                               repo=self.github.repo_payload())
+        main = self.git("rev-parse", "main")
+        return self.run(self.env("issue_comment", payload, main), checkout=main, **kw)
+
+    def approve(self, number: int, login: str, body: str, **kw: Any) -> EventRun:
+        """Post a comment as ``login`` and run the comment workflow on it."""
+        comment_id = self.comment(number, login, body)
+        return self.issue_comment(number, comment_id, body, login, **kw)
+
+    def dispatch(self, inputs: Mapping[str, Any], **kw: Any) -> EventRun:
+        main = self.git("rev-parse", "main")
+        payload = payloads.workflow_dispatch_event(dict(inputs), "main", self.github.repo_payload(), "ada")
+        return self.run(self.env("workflow_dispatch", payload, main), checkout=main, **kw)
+
+
+def _run_in_process(env: dict[str, str]) -> tuple[int, str, str]:
+    """``release-bot handle-event`` in this process, with ``env`` as its whole environment."""
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    cwd = os.getcwd()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        os.chdir(env["GITHUB_WORKSPACE"])
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["handle-event"])
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(saved)
+    return code, out.getvalue(), err.getvalue()
+
+
+def reset_dir(path: Path, marker: str = ".release-bot-world") -> None:
+    """Empty a folder this module made before (it carries ``marker``); refuse any other non-empty one."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / marker).exists():
+            raise FileExistsError(f"{path} exists and was not made by release-bot; choose another --workdir")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / marker).write_text("made by release-bot; safe to delete\n")

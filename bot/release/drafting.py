@@ -1,0 +1,91 @@
+"""The push handler: gather the merged PRs, prepare the draft, post the sticky summary."""
+
+from __future__ import annotations
+
+from bot import gitrepo
+from bot.errors import EXIT_FINDING, EXIT_OK
+from bot.github.adapter import GitHubAdapter
+from bot.github.models import PendingRelease, PullInfo
+from bot.github.summary import SUMMARY_MARKER, parse_state, render_summary, render_superseded
+from bot.notes.edits import kept_edits_note
+from bot.release.approve import STATUS_CONTEXT
+from bot.release.context import RunContext
+from bot.release.prepare import InvalidFields, PreparedRelease, _crash_point, prepare_release
+from bot.validate.formats import github_annotations, markdown_summary
+
+MAX_PULLS = 100
+
+
+def merged_pulls(ctx: RunContext, gh: GitHubAdapter, head: str) -> list[PullInfo]:
+    """The merged PRs whose commits touched the fields since the last release, oldest first."""
+    tag = gitrepo.latest_release_tag(ctx.repo_dir, ctx.config.github.tag_prefix)
+    commits = gitrepo.first_parent_commits(
+        ctx.repo_dir, tag[1] if tag else None, head, path=ctx.config.catalog.fields_dir, limit=MAX_PULLS
+    )
+    found: dict[int, PullInfo] = {}
+    for sha in commits:
+        for pull in gh.pulls_for_commit(sha):
+            if pull.merged:
+                found.setdefault(pull.number, pull)
+    return sorted(found.values(), key=lambda p: p.number)
+
+
+def _previous_summary(gh: GitHubAdapter, pulls: list[PullInfo]) -> tuple[str, PendingRelease] | None:
+    """The bot's newest summary among these PRs (its notes may carry a curator's edits)."""
+    best: tuple[str, PendingRelease] | None = None
+    for pull in pulls:
+        sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
+        state = parse_state(sticky.body) if sticky else None
+        if sticky and state and (best is None or pull.number > max(best[1].prs or (0,))):
+            best = (sticky.body, state)
+    return best
+
+
+def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
+    body = render_summary(
+        prepared.state,
+        prepared.notes_markdown,
+        command=ctx.config.approval.command,
+        draft_url=prepared.draft.links or "",
+        previous_version=prepared.previous_version,
+    )
+    if prepared.notes_kept:
+        from bot.github.summary import NOTES_END
+
+        body = body.replace(NOTES_END, NOTES_END + "\n\n" + kept_edits_note(prepared.bot_notes_markdown), 1)
+    return body
+
+
+def draft_for_push(ctx: RunContext, head: str) -> int:
+    """Prepare the release draft for a merge to the default branch and tell the PRs about it."""
+    gh = ctx.github()
+    head = gitrepo.resolve(ctx.repo_dir, head)
+    pulls = merged_pulls(ctx, gh, head)
+    newest = next((p for p in pulls if p.merge_commit_sha == head), pulls[-1] if pulls else None)
+    try:
+        prepared = prepare_release(ctx, head=head, pulls=pulls, previous_summary=_previous_summary(gh, pulls))
+    except InvalidFields as exc:
+        for line in github_annotations(exc.report):
+            print(line)
+        text = ("### The release was not drafted\n\nThe merged field files do not validate; fix them in a new "
+                "pull request.\n\n" + markdown_summary(exc.report))
+        ctx.write_summary(text)
+        if newest is not None and not ctx.dry_run:
+            gh.upsert_sticky(newest.number, SUMMARY_MARKER, SUMMARY_MARKER + "\n" + text)
+            gh.set_status(head, "failure", STATUS_CONTEXT, "field files do not validate")
+        return EXIT_FINDING
+    body = summary_body(ctx, prepared)
+    ctx.write_summary(body)
+    if ctx.dry_run:
+        print(body)
+        return EXIT_OK
+    if newest is not None:
+        gh.upsert_sticky(newest.number, SUMMARY_MARKER, body)
+        for pull in pulls:
+            if pull.number != newest.number:
+                gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))
+    gh.set_status(head, "pending", STATUS_CONTEXT,
+                  f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
+    _crash_point(ctx, "summary")
+    print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi}")
+    return EXIT_OK

@@ -1,0 +1,263 @@
+"""After a merge: validate, build, draft the notes, converge the Zenodo draft, post the summary.
+
+Every step makes the world match a plan computed from the repository and the last published version,
+so running it again (after a crash, or after another merge) converges to the same draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import gitrepo
+from bot.catalog.build import CatalogBuild, NewField, build_catalog
+from bot.catalog.previous import PreviousCatalog, open_previous
+from bot.errors import Finding
+from bot.github.models import DraftFile, PendingRelease, PullInfo
+from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
+from bot.notes.edits import markdown_digest, merge_curator_edits
+from bot.notes.html import render_html
+from bot.notes.markdown import render_markdown
+from bot.notes.model import build_notes
+from bot.notes.version import next_version
+from bot.release.context import RunContext
+from bot.release.files import materialise_fields
+from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
+from bot.validate.engine import validate_paths
+from bot.validate.report import ValidationReport
+from bot.zenodo import release as zenodo_release
+from bot.zenodo.models import Record
+from bot.zenodo.release import DraftRequest, DraftResult, SimulatedCrash, UploadFile
+
+# The steps of a release, in order; a test crashes the run after each and checks a rerun converges.
+PREPARE_STEPS: tuple[str, ...] = (
+    "validate", "build", "notes", *(f"zenodo:{s}" for s in zenodo_release.STEPS), "summary",
+)
+
+
+class InvalidFields(Finding):
+    """The merged field files do not validate: nothing is built or sent to Zenodo."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        bad = [f.path for f in report.files if not f.valid]
+        super().__init__(
+            f"{len(bad)} field file(s) failed validation: {', '.join(bad)}",
+            hint="fix the files in a new pull request; the release is rebuilt on the next merge",
+        )
+        self.report = report
+
+
+@dataclass
+class PreparedRelease:
+    version: str
+    previous_version: str | None
+    changeset: ChangeSet
+    build: CatalogBuild
+    draft: DraftResult
+    notes_markdown: str
+    notes_html: str
+    state: PendingRelease
+    pulls: list[PullInfo] = field(default_factory=list)
+    notes_kept: bool = False
+    bot_notes_markdown: str = ""  # the bot's own draft of the notes (differs when a curator's edit was kept)
+    validation: ValidationReport | None = None
+
+
+def _crash_point(ctx: RunContext, step: str) -> None:
+    if ctx.crash_after == step:
+        raise SimulatedCrash(f"simulated crash after step {step}")
+
+
+def catalog_zip_key(record: Record) -> str:
+    keys = [k for k in record.files if is_catalog_zip_name(k)]
+    if len(keys) != 1:
+        raise Finding(
+            f"Zenodo record {record.id} holds {len(keys)} catalog zips ({', '.join(keys) or 'none'})",
+            hint="the latest version must hold exactly one predictions_dnn_xgb_<N>_fields.zip",
+        )
+    return keys[0]
+
+
+def open_published_catalog(ctx: RunContext, record: Record) -> PreviousCatalog:
+    key = catalog_zip_key(record)
+    return open_previous(f"{ctx.zenodo_url.rstrip('/')}/records/{record.id}/files/{key}/content",
+                         token=ctx.zenodo_token)
+
+
+def _rows_before(previous: PreviousCatalog) -> dict[int, int]:
+    manifest = previous.manifest or {}
+    return {f: int(m["rows"]) for f, m in manifest.items() if isinstance(m.get("rows"), int)}
+
+
+def _pull_refs(pulls: Sequence[PullInfo]) -> list[PullRef]:
+    return [PullRef(p.number, p.title, p.author, p.html_url, tuple(p.labels)) for p in pulls]
+
+
+def _field_owner(ctx: RunContext, pulls: Sequence[PullInfo]) -> dict[int, PullInfo]:
+    """Which merged PR last touched each field (newest PR wins), for the manifest's provenance."""
+    owner: dict[int, PullInfo] = {}
+    if not pulls:
+        return owner
+    gh = ctx.github()
+    for pull in sorted(pulls, key=lambda p: p.number):
+        for changed in gh.pull_files(pull.number):
+            n = field_from_filename(Path(changed.path).name)
+            if n is not None:
+                owner[n] = pull
+    return owner
+
+
+def _bytes_upload(key: str, data: bytes) -> UploadFile:
+    return UploadFile(key, len(data), hashlib.md5(data).hexdigest(), lambda: io.BytesIO(data))
+
+
+def prepare_release(
+    ctx: RunContext,
+    *,
+    head: str = "HEAD",
+    pulls: Sequence[PullInfo] = (),
+    previous_summary: tuple[str, PendingRelease] | None = None,
+    progress: bool = False,
+) -> PreparedRelease:
+    """Bring Zenodo to the draft of the next version for ``head``; returns what was done.
+
+    ``pulls`` are the merged pull requests the release gathers (newest last); ``previous_summary`` is the
+    body and state of the bot's last summary for the pending draft, whose curator edits are kept.
+    """
+    cfg = ctx.config
+    repo = ctx.repo_dir
+    head_sha = gitrepo.resolve(repo, head)
+    tag = gitrepo.latest_release_tag(repo, cfg.github.tag_prefix)
+    base = tag[1] if tag else gitrepo.EMPTY_TREE
+    changed = gitrepo.changed_files(repo, base, head_sha, cfg.catalog.fields_dir)
+
+    client = ctx.zenodo()
+    latest = zenodo_release.latest_published(client, cfg.zenodo.record)
+    previous = open_published_catalog(ctx, latest)
+    try:
+        kinds = classify_paths(changed, cfg.catalog.fields_dir, previous.fields)
+        if not kinds:
+            raise Finding(
+                "nothing to release: no field file changed since the last release",
+                hint=f"the last release is {tag[0] if tag else latest.version}; field files live in "
+                f"{cfg.catalog.fields_dir}/",
+            )
+        new_paths = {f: path for f, (kind, path) in kinds.items() if kind != "removed" and path}
+        removed = [f for f, (kind, _) in kinds.items() if kind == "removed"]
+
+        # 1. validate what is about to be released, exactly as merged
+        files = materialise_fields(repo, head_sha, new_paths, ctx.workdir / "fields")
+        report = validate_paths(list(files.values()), settings=cfg.validation, display_root=repo, progress=progress)
+        if not report.valid:
+            raise InvalidFields(report)
+        stats = {f: r.stats for f, r in zip(files, report.files, strict=True)}
+        _crash_point(ctx, "validate")
+
+        # 2. the change set, the version, the new catalog
+        changeset = assemble_changeset(
+            kinds,
+            merge_commit=head_sha,
+            fields_before=previous.fields,
+            pulls=_pull_refs(pulls),
+            commit_authors=gitrepo.commit_authors(repo, tag[1] if tag else None, head_sha),
+            stats=stats,
+            rows_before=_rows_before(previous),
+            previous_version=latest.version,
+            repo_url=f"{ctx.github_server_url}/{ctx.github_repository}" if ctx.github_repository else None,
+            ignore_logins=[cfg.github.bot_login],
+        )
+        version = next_version(latest.version, changeset, cfg.versioning)
+        owners = _field_owner(ctx, pulls)
+        new_fields = [
+            NewField(
+                field=f, path=path, rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
+                provenance={
+                    "pr": owners[f].number if f in owners else None,
+                    "contributor": owners[f].author if f in owners else None,
+                    "commit": head_sha,
+                    "version": version,
+                },
+            )
+            for f, path in files.items()
+        ]
+        build_dir = ctx.workdir / "build"
+        shutil.rmtree(build_dir, ignore_errors=True)
+        build = build_catalog(
+            previous, new_fields, remove=removed, workdir=build_dir,
+            compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
+        )
+        _crash_point(ctx, "build")
+
+        # 3. the notes, keeping a curator's edits of the last summary
+        zip_md5 = build.md5
+        notes = build_notes(
+            changeset, version, ctx.today,
+            files={build.zip_name: (build.size, zip_md5),
+                   FIELDS_JSON: (len(build.fields_json), hashlib.md5(build.fields_json).hexdigest())},
+        )
+        bot_markdown = render_markdown(notes)
+        notes_html = render_html(notes)
+        notes_markdown, kept = bot_markdown, False
+        if previous_summary is not None:
+            old_body, old_state = previous_summary
+            notes_markdown, kept = merge_curator_edits(old_body, old_state.notes_digest or None, bot_markdown)
+        _crash_point(ctx, "notes")
+
+        # 4. Zenodo: one new-version draft holding exactly this release
+        uploads = [
+            UploadFile(build.zip_name, build.size, zip_md5, build.stream),
+            _bytes_upload(FIELDS_JSON, build.fields_json),
+        ]
+        zenodo_crash = ctx.crash_after.removeprefix("zenodo:") if ctx.crash_after else None
+        draft = zenodo_release.converge_draft(
+            client,
+            DraftRequest(
+                concept_record=cfg.zenodo.record,
+                uploads=uploads,
+                replaces=lambda key: is_catalog_zip_name(key) or key == FIELDS_JSON,
+                version=version,
+                notes_html=notes_html,
+                publication_date=ctx.today,
+            ),
+            progress=progress,
+            crash_after=zenodo_crash if zenodo_crash in zenodo_release.STEPS else None,
+            dry_run=ctx.dry_run,
+        )
+    finally:
+        previous.close()
+
+    # The previous version always holds a catalog zip (checked above) and usually a fields.json.
+    changes = {build.zip_name: "replaced", FIELDS_JSON: "replaced" if FIELDS_JSON in latest.files else "added"}
+    state = PendingRelease(
+        draft_id=draft.draft_id,
+        version=version,
+        doi=draft.doi or "",
+        concept_record=cfg.zenodo.record,
+        commit_sha=head_sha,
+        files={
+            key: DraftFile(md5=entry.md5 or "", size=entry.size or 0, change=changes.get(key, "carried"))
+            for key, entry in sorted(draft.files.items())
+        },
+        prs=tuple(sorted({p.number for p in pulls})),
+        notes_digest=markdown_digest(bot_markdown) if not kept else (previous_summary[1].notes_digest if
+                                                                     previous_summary else ""),
+        removed=tuple(sorted(k for k in latest.files if k not in draft.files)),
+    )
+    return PreparedRelease(
+        version=version,
+        previous_version=latest.version,
+        changeset=changeset,
+        build=build,
+        draft=draft,
+        notes_markdown=notes_markdown,
+        notes_html=notes_html,
+        state=state,
+        pulls=list(pulls),
+        notes_kept=kept,
+        bot_notes_markdown=bot_markdown,
+        validation=report,
+    )

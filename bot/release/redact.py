@@ -1,0 +1,46 @@
+"""Keep tokens out of everything the bot prints, whatever code path prints it."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TextIO
+
+MASK = "***"
+
+
+class RedactingStream:
+    """A text stream that masks the given secrets before passing text on."""
+
+    def __init__(self, inner: TextIO, secrets: Sequence[str]) -> None:
+        self._inner = inner
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def write(self, text: str) -> int:
+        self._inner.write(self.redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str):  # isatty, flush, encoding, fileno...
+        return getattr(self._inner, name)
+
+
+@contextlib.contextmanager
+def redacting_output(secrets: Sequence[str]) -> Iterator[None]:
+    """Mask ``secrets`` in stdout and stderr for the duration of the block."""
+    if not any(secrets):
+        yield
+        return
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = RedactingStream(old_out, secrets)  # type: ignore[assignment]
+    sys.stderr = RedactingStream(old_err, secrets)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err

@@ -1,0 +1,83 @@
+"""What validation found, as plain data: problems with a location, per-file statistics, the whole report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where (physical line, header = 1; column name), a stable code, what to do."""
+
+    path: str
+    line: int | None
+    column: str | None
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FieldStats:
+    """Figures the release notes and the manifest need, gathered in the validation pass."""
+
+    rows: int
+    class_counts: dict[str, dict[str, int]]  # model -> class -> rows with score >= 0.7
+    ra_min: float | None
+    ra_max: float | None
+    dec_min: float | None
+    dec_max: float | None
+    md5: str  # of the (decompressed) CSV text
+    size: int  # bytes of the (decompressed) CSV text
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FileReport:
+    path: str
+    field: int | None
+    rows: int
+    valid: bool
+    errors: list[Problem] = field(default_factory=list)  # the first max_errors_per_file, by line
+    error_count: int = 0  # every error, listed or not
+    stats: FieldStats | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.error_count > len(self.errors)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "field": self.field,
+            "rows": self.rows,
+            "valid": self.valid,
+            "error_count": self.error_count,
+            "stats": self.stats.to_json() if self.stats else None,
+        }
+
+
+@dataclass
+class ValidationReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return all(f.valid for f in self.files)
+
+    @property
+    def error_count(self) -> int:
+        return sum(f.error_count for f in self.files)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "files": [f.to_json() for f in self.files],
+            "errors": [p.to_json() for f in self.files for p in f.errors],
+            "error_count": self.error_count,
+        }

@@ -1,0 +1,77 @@
+"""The one retry policy of the Zenodo client: what to retry, how long to wait, and the rate budget.
+
+- 429: wait what the server says (``Retry-After``, else ``X-RateLimit-Reset``), then try again.
+- 500/502/503/504 and dropped connections: back off exponentially with full jitter, a bounded number
+  of times.
+- Any other 4xx: never retried, the request itself is wrong.
+- Rate budget: when ``X-RateLimit-Remaining`` is about to run out, sleep until ``X-RateLimit-Reset``
+  instead of spending a request on a 429.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# Reset values above this are epoch seconds (flask-limiter's form); below, seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 5  # per call, for 5xx and dropped connections
+    max_rate_waits: int = 6  # 429 answers tolerated per call
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_rate_wait: float = 120.0  # never trust a server asking for longer than this
+    rng: random.Random = field(default_factory=random.Random)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt`` (1-based): full jitter over an exponential ceiling."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def rate_wait(self, headers: Mapping[str, str], now: float) -> float:
+        """Seconds a 429 asks us to wait; 1 s when the server does not say."""
+        wait = _seconds(headers.get("Retry-After"), now)
+        if wait is None:
+            wait = _seconds(headers.get("X-RateLimit-Reset"), now)
+        return min(self.max_rate_wait, max(0.0, wait if wait is not None else 1.0))
+
+
+def _seconds(value: str | None, now: float) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None  # an HTTP date: rare enough to fall back on the default wait
+    return number - now if number > _EPOCH_THRESHOLD else number
+
+
+@dataclass
+class RateBudget:
+    """Tracks the server's rate headers and says how long to pause before the next request."""
+
+    reserve: int = 2  # keep this many requests in hand for retries
+    now: Callable[[], float] = time.time
+    remaining: int | None = None
+    reset_at: float | None = None  # epoch seconds
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("X-RateLimit-Remaining")
+        reset = _seconds(headers.get("X-RateLimit-Reset"), self.now())
+        if remaining is not None and remaining.strip().lstrip("-").isdigit():
+            self.remaining = int(remaining)
+            self.reset_at = self.now() + reset if reset is not None else None
+
+    def pause(self) -> float:
+        """Seconds to sleep before the next request (0 when there is budget left)."""
+        if self.remaining is None or self.remaining > self.reserve or self.reset_at is None:
+            return 0.0
+        wait = self.reset_at - self.now()
+        self.remaining = None  # after the reset the next answer tells us afresh
+        return max(0.0, min(wait, 120.0))

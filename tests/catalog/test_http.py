@@ -1,0 +1,138 @@
+"""The previous zip read over HTTP Range requests from a real local server, and the upload stream."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.catalog.build import NewField, build_catalog, open_previous
+from bot.catalog.errors import SourceError
+
+from .conftest import Served
+
+FAST = {"backoff": 0.0}  # retries without sleeping
+
+
+def _publish(
+    served: Served, field_pool: dict[int, Path], tmp_path: Path, fields: list[int]
+) -> tuple[str, bytes]:
+    first = build_catalog(None, [NewField(f, field_pool[f]) for f in fields], workdir=tmp_path / "w0")
+    path = tmp_path / first.zip_name
+    first.write_to(path)
+    served.files[first.zip_name] = path.read_bytes()
+    return first.zip_name, path.read_bytes()
+
+
+def _local_equivalent(zip_bytes: bytes, new: list[NewField], tmp_path: Path) -> bytes:
+    path = tmp_path / "local-copy.zip"
+    path.write_bytes(zip_bytes)
+    with open_previous(path) as previous:
+        build = build_catalog(previous, new, workdir=tmp_path / "wl")
+        return build.stream().read()
+
+
+def test_build_from_a_url_matches_a_build_from_the_file(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    http_server.token = "s3cret"
+    key, blob = _publish(http_server, field_pool, tmp_path, [296, 297, 423, 487])
+    new = [NewField(1001, field_pool[1001])]
+    with open_previous(http_server.url(key), token="s3cret", **FAST) as previous:
+        assert previous.fields == [296, 297, 423, 487]
+        assert previous.file_name == key
+        build = build_catalog(previous, new, workdir=tmp_path / "w")
+        data = build.stream().read()
+        # The tail (directories and manifest) in one request; the four carried members, contiguous, in one
+        # range read per pass: the md5 pass and the stream.
+        assert previous.source.requests == 3
+    assert data == _local_equivalent(blob, new, tmp_path)
+    api_calls = [h for m, p, h in http_server.log if p.startswith("/api/")]
+    assert api_calls and all(h.get("Authorization") == "Bearer s3cret" for h in api_calls)
+    # The redirect leaves the host: the token must not follow it to the storage.
+    assert http_server.storage_requests() and not any(
+        "Authorization" in h for h in http_server.storage_requests()
+    )
+
+
+def test_requests_per_pass_stay_constant(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, _blob = _publish(http_server, field_pool, tmp_path, [247, 296, 297, 423, 487, 539, 881])
+    with open_previous(http_server.url(key), **FAST) as previous:
+        build = build_catalog(previous, [NewField(1897, field_pool[1897])], workdir=tmp_path / "w")
+        before = previous.source.requests
+        build.stream().read()  # hashing pass + streaming pass: one range read of the 7 carried members each
+        assert previous.source.requests - before == 2
+        assert previous.source.bytes_read >= 2 * build.carried_bytes
+
+
+def test_no_token_no_authorization_header(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, _ = _publish(http_server, field_pool, tmp_path, [296])
+    with open_previous(http_server.url(key), **FAST) as previous:
+        assert previous.fields == [296]
+    assert not any("Authorization" in h for _m, _p, h in http_server.log)
+
+
+def test_dropped_range_reads_are_resumed(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, blob = _publish(http_server, field_pool, tmp_path, [296, 297, 423])
+    new = [NewField(881, field_pool[881])]
+    with open_previous(http_server.url(key), **FAST) as previous:
+        build = build_catalog(previous, new, workdir=tmp_path / "w")
+        http_server.drop_next = 2  # the next two responses are cut half-way
+        data = build.stream().read()
+    assert http_server.drop_next == 0
+    assert data == _local_equivalent(blob, new, tmp_path)
+
+
+def test_a_server_that_keeps_failing_is_reported(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, _ = _publish(http_server, field_pool, tmp_path, [296])
+    http_server.status = 503
+    with pytest.raises(SourceError, match=r"after 3 attempts") as err:
+        open_previous(http_server.url(key), retries=2, **FAST)
+    assert "rerun" in (err.value.hint or "")
+    assert len(http_server.log) == 3
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda s: setattr(s, "ignore_range", True), "ignored the Range"),
+        (lambda s: setattr(s, "token", "needed"), "HTTP 403"),
+        (lambda s: s.files.clear(), "HTTP 404"),
+    ],
+)
+def test_unusable_servers_give_a_clear_error(
+    http_server: Served,
+    field_pool: dict[int, Path],
+    tmp_path: Path,
+    setup,
+    message: str,
+) -> None:
+    key, _ = _publish(http_server, field_pool, tmp_path, [296])
+    setup(http_server)
+    with pytest.raises(SourceError, match=message) as err:
+        open_previous(http_server.url(key), **FAST)
+    assert err.value.hint and "content" in str(err.value)  # names the URL
+
+
+def test_stream_uploads_with_a_content_length(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, _ = _publish(http_server, field_pool, tmp_path, [296, 297])
+    with open_previous(http_server.url(key), **FAST) as previous:
+        build = build_catalog(previous, [NewField(423, field_pool[423])], workdir=tmp_path / "w")
+        stream = build.stream()
+        resp = requests.put(f"{http_server.base}/upload/{build.zip_name}", data=stream, timeout=30)
+    assert resp.status_code == 200
+    headers, body = http_server.uploads[f"/upload/{build.zip_name}"]
+    assert headers["Content-Length"] == str(build.size) and "Transfer-Encoding" not in headers
+    assert hashlib.md5(body).hexdigest() == build.md5 == resp.text

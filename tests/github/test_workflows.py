@@ -1,0 +1,204 @@
+"""The GitHub workflows: triggers, least privilege, pinned actions, no event data in shells."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+WRITE_FORBIDDEN_WITHOUT_NEED = {
+    "actions",
+    "checks",
+    "deployments",
+    "id-token",
+    "packages",
+    "pages",
+    "security-events",
+    "attestations",
+    "discussions",
+    "repository-projects",
+}
+
+
+def load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True)  # YAML 1.1 reads the bare key `on` as True
+    return data
+
+
+def all_workflows() -> list[str]:
+    return sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(s.get("run", "") for s in steps(job))
+
+
+def test_one_workflow_per_event():
+    assert all_workflows() == ["approve.yml", "dispatch.yml", "release.yml", "status.yml", "validate.yml"]
+    triggers = {name: set(load(name)["on"]) for name in all_workflows()}
+    assert triggers == {
+        "validate.yml": {"pull_request"},
+        "release.yml": {"push"},
+        "approve.yml": {"issue_comment"},
+        "dispatch.yml": {"workflow_dispatch"},
+        "status.yml": {"schedule"},
+    }
+
+
+def test_trigger_details():
+    assert load("validate.yml")["on"]["pull_request"]["paths"] == ["fields/**"]
+    push = load("release.yml")["on"]["push"]
+    assert push["branches"] == ["main"] and push["paths"] == ["fields/**"]
+    assert load("approve.yml")["on"]["issue_comment"]["types"] == ["created"]  # edits never count
+    inputs = load("dispatch.yml")["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["action"]["options"] == ["draft", "publish", "status"]
+    assert inputs["dry_run"]["type"] == "boolean" and "draft_id" in inputs
+    assert len(load("status.yml")["on"]["schedule"]) == 1
+
+
+@pytest.mark.parametrize("name", all_workflows())
+def test_least_privilege_and_hygiene(name):
+    wf = load(name)
+    assert wf["permissions"] == {}, "top-level permissions must be empty; grant per job"
+    for job_id, job in wf["jobs"].items():
+        perms = job.get("permissions")
+        assert isinstance(perms, dict) and perms, f"{job_id}: per-job permissions"
+        assert "write-all" not in str(perms) and "read-all" not in str(perms)
+        assert not WRITE_FORBIDDEN_WITHOUT_NEED & set(perms), f"{job_id}: {perms}"
+        assert isinstance(job.get("timeout-minutes"), int), f"{job_id}: timeout-minutes"
+        for step in steps(job):
+            if "uses" in step:
+                assert PINNED.match(step["uses"]), f"{job_id}: {step['uses']} is not pinned to a commit"
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False
+            assert "${{" not in step.get("run", ""), f"{job_id}: expressions in run: go through env:"
+        assert "secrets." not in str(job.get("steps", [])).replace("secrets.ZENODO_TOKEN", ""), job_id
+
+
+@pytest.mark.parametrize("name", all_workflows())
+def test_actions_carry_a_version_comment(name):
+    for line in (WORKFLOWS / name).read_text().splitlines():
+        if re.match(r"\s*(- )?uses:", line):
+            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+def test_validate_runs_for_forks_without_secrets():
+    job = load("validate.yml")["jobs"]["validate"]
+    assert job["permissions"] == {"contents": "read"}
+    assert "environment" not in job and "secrets." not in (WORKFLOWS / "validate.yml").read_text()
+    checkout = steps(job)[0]["with"]
+    assert checkout["fetch-depth"] == 0 and checkout["lfs"] is True
+    # the bot and its configuration come from the default branch, not from the pull request
+    bot = steps(job)[1]["with"]
+    assert bot["ref"] == "${{ github.event.repository.default_branch }}"
+    assert "pip install" in runs(job) and bot["path"] in runs(job)
+    assert "release-bot --config .release-bot/release-config.yaml handle-event" in runs(job)
+
+
+@pytest.mark.parametrize(
+    ("name", "job_id"),
+    [
+        ("release.yml", "draft"),
+        ("approve.yml", "publish"),
+        ("dispatch.yml", "draft"),
+        ("dispatch.yml", "publish"),
+    ],
+)
+def test_catalog_writers_share_one_queue_and_the_zenodo_environment(name, job_id):
+    job = load(name)["jobs"][job_id]
+    assert job["environment"] == "zenodo"
+    assert job["concurrency"] == {"group": "release-catalog", "cancel-in-progress": False}
+    step = next(s for s in steps(job) if "release-bot" in s.get("run", ""))
+    assert step["env"]["ZENODO_TOKEN"] == "${{ secrets.ZENODO_TOKEN }}"
+
+
+def test_release_may_comment_but_not_write_contents():
+    perms = load("release.yml")["jobs"]["draft"]["permissions"]
+    assert perms == {"contents": "read", "pull-requests": "write", "statuses": "write"}
+
+
+def test_approve_checks_out_the_default_branch_and_filters_cheaply():
+    job = load("approve.yml")["jobs"]["publish"]
+    assert job["if"] == (
+        "github.event.issue.pull_request && startsWith(github.event.comment.body, '/release publish')"
+    )
+    checkout = steps(job)[0]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "statuses": "write"}
+    assert "github.event.comment" not in runs(job) and "head" not in str(checkout["with"])
+
+
+def test_dispatch_gives_each_action_only_its_permissions():
+    jobs = load("dispatch.yml")["jobs"]
+    assert {j: jobs[j]["if"] for j in jobs} == {
+        a: f"inputs.action == '{a}'" for a in ("draft", "publish", "status")
+    }
+    assert jobs["status"]["permissions"] == {"contents": "read"}
+    assert jobs["publish"]["permissions"]["contents"] == "write"
+    assert jobs["draft"]["permissions"]["contents"] == "read"
+
+
+@pytest.mark.parametrize("name", ["validate.yml", "release.yml", "approve.yml", "dispatch.yml"])
+def test_event_workflows_are_thin_calls_of_handle_event(name):
+    for job in load(name)["jobs"].values():
+        assert re.search(r"^release-bot( --config \S+)? handle-event$", runs(job), re.MULTILINE)
+        assert any(
+            s.get("uses", "").startswith("actions/setup-python@") and s["with"]["python-version"] == "3.11"
+            for s in steps(job)
+        )
+        assert "pip install" in runs(job)
+
+
+def test_status_runs_the_status_command_weekly():
+    wf = load("status.yml")
+    cron = wf["on"]["schedule"][0]["cron"].split()
+    assert len(cron) == 5 and cron[2] == "*" and cron[3] == "*" and cron[4] != "*"  # one day a week
+    assert re.search(r"^release-bot status$", runs(wf["jobs"]["status"]), re.MULTILINE)
+
+
+def _tool(name: str) -> str:
+    found = Path(sys.executable).with_name(name)
+    if found.exists():
+        return str(found)
+    which = shutil.which(name)
+    if which is None:
+        pytest.skip(f"{name} is not installed")
+    return which
+
+
+def test_zizmor_finds_nothing():
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", str(WORKFLOWS)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflows_match_githubs_schema():
+    files = [str(p) for p in sorted(WORKFLOWS.glob("*.yml"))]
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_approve_filter_matches_the_configured_command():
+    from bot.config import load_config
+
+    config = load_config(WORKFLOWS.parents[1] / "release-config.yaml")
+    job = load("approve.yml")["jobs"]["publish"]
+    assert f"startsWith(github.event.comment.body, '{config.approval.command}')" in job["if"]

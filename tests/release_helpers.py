@@ -1,0 +1,37 @@
+"""Helpers of the end-to-end tests: scripted PRs, merges and what the bot said."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from bot.local.world import LocalWorld
+from bot.sample import field_csv_bytes
+
+CURATOR, OUTSIDER, CONTRIBUTOR = "carol", "mallory", "ada-contributor"
+
+
+def two_fields() -> dict[str, bytes]:
+    return {
+        "fields/field_487.csv": field_csv_bytes(487, 80, seed=3),
+        "fields/field_488.csv.gz": gzip.compress(field_csv_bytes(488, 60, seed=4), mtime=0),
+    }
+
+
+def merged_release(world: LocalWorld, number: int = 1, files: dict[str, bytes] | None = None,
+                   author: str = CONTRIBUTOR, **run_options):
+    """Open a PR with ``files``, merge it and run the push workflow; returns (push run, merge sha)."""
+    world.open_pull(number, f"Add fields (PR {number})", author, files or two_fields())
+    before = world.git("rev-parse", "main")
+    after = world.merge(number)
+    return world.push(before, after, **run_options), after
+
+
+def draft_id_of(comment_body: str) -> str:
+    m = re.search(r"^/release publish (\d+)$", comment_body, re.MULTILINE)
+    assert m, comment_body
+    return m.group(1)
+
+
+def bot_comments(world: LocalWorld, number: int) -> list[dict]:
+    return [c for c in world.github.comments(number) if c["user"]["login"] == "github-actions[bot]"]
