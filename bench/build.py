@@ -226,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r[0]:<{width}}  " + "  ".join(r[1:]))
     print(f"speed-up incremental vs full: {t_full / t_inc:.1f}x (target >= 10x)")
-    verify_cost = timings[True][1] - timings[False][1]
+    # Only the md5 pass inflates (the stream is proven identical by its md5), so compare those.
+    verify_cost = timings[True][0] - timings[False][0]
     print(
-        f"CRC verification: +{verify_cost:.2f} s per pass over {_mb(carried)} carried "
-        f"({carried / 1e6 / max(timings[True][1], 1e-9):,.0f} MB/s verified)"
+        f"CRC verification: +{verify_cost:.2f} s, once per build, over {_mb(carried)} carried "
+        f"({carried / 1e6 / max(timings[True][0], 1e-9):,.0f} MB/s compressed through inflate + md5)"
     )
+    print(f"speed-up without the CRC check: {t_full / max(t_inc - verify_cost, 1e-9):.1f}x")
     if equal is not None:
         print(f"full build of the final catalog has the same md5 as the incremental one: {equal}")
     return 0 if equal in (None, True) else 1

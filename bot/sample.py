@@ -40,7 +40,8 @@ def field_rows(
         quad = 1 + (seq // 3) % 4
         flt = 1 + seq % 3
         rcid = 4 * (ccd - 1) + (quad - 1)
-        light_curve_id = f"1{field:04d}{rcid:02d}{flt}{seq:06d}" if seq < 1_000_000 else f"1{field:04d}{rcid:02d}{flt}{seq}"
+        # 1 + 4-digit field + 2-digit rcid + filter digit + 6-digit sequence (more digits past a million)
+        light_curve_id = f"1{field:04d}{rcid:02d}{flt}{seq:06d}"
         gaia = rng.randrange(10**18, 7 * 10**18) if rng.random() < 0.8 else 0
         wise = rng.randrange(10**17, 9 * 10**17) if rng.random() < 0.5 else 0
         ps1 = rng.randrange(10**17, 2 * 10**17) if rng.random() < 0.9 else 0

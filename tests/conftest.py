@@ -7,11 +7,5 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-try:  # the modules arrive as their parts land
-    from zenodo_fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from github_fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover
-    pass
+from github_fixtures import *  # noqa: F403
+from zenodo_fixtures import *  # noqa: F403

@@ -11,12 +11,11 @@ have happened, so the adapter looks for its effect before trying again (no secon
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -72,16 +71,6 @@ class _Retry(GithubRetry):
         if method.upper() == "POST" and status_code >= 500:
             return False
         return super().is_retry(method, status_code, has_retry_after)
-
-
-def _is_loopback(api_url: str) -> bool:
-    host = urlparse(api_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _gh_message(exc: GithubException) -> str:
@@ -163,15 +152,14 @@ class GitHubAdapter:
         self.repo_name = repo
         self.bot_login = bot_login
         self._token = token
-        local = _is_loopback(api_url)
-        # Real GitHub: back off between retries; the bundled loopback server answers at once.
+        # Short exponential back-off between retries; rate-limit answers say how long to wait themselves.
         retry = _Retry(
             total=retries,
-            backoff_factor=(0.0 if local else 1.0) if backoff is None else backoff,
+            backoff_factor=0.25 if backoff is None else backoff,
             status_forcelist=[429, 500, 502, 503, 504],
             allowed_methods=frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"}),
-            secondary_rate_wait=5.0 if local else 60.0,
-            max_rate_limit_wait=5.0 if local else 300.0,
+            secondary_rate_wait=60.0,
+            max_rate_limit_wait=300.0,
             raise_on_status=False,
         )
         self._gh = Github(
@@ -182,9 +170,10 @@ class GitHubAdapter:
             user_agent=f"release-bot/{__version__}",
             per_page=100,
             lazy=True,  # no request until a value is read: each adapter call costs the calls it names
-            # GitHub asks integrators to pace writes (secondary rate limits); loopback needs no pacing.
-            seconds_between_requests=None if local else 0.25,
-            seconds_between_writes=None if local else 1.0,
+            # A run makes a handful of writes; secondary rate limits are honoured by the retry instead
+            # of pacing every request.
+            seconds_between_requests=None,
+            seconds_between_writes=None,
         )
         self._repo = self._gh.get_repo(repo)
         self._default_branch: str | None = None

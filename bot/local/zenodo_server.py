@@ -185,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.local.zenodo.demo import demo_files, demo_metadata
 
     token = getattr(args, "token", None) or os.environ.get("ZENODO_TOKEN") or DEFAULT_TOKEN
-    server = ZenodoServer(data_dir=args.data, tokens={token}, port=args.port)
+    rate_limit = getattr(args, "rate_limit", None) or 100  # a --rate-limit flag, where the CLI offers it
+    server = ZenodoServer(data_dir=args.data, tokens={token}, port=args.port, rate_limit_per_min=rate_limit)
     try:
         url = server.start()
     except OSError as exc:

@@ -34,7 +34,7 @@ from bot.validate.report import FieldStats, FileReport, Problem, ValidationRepor
 from bot.validate.rules import ColumnRule, row_rules, show_value
 from bot.validate.stream import FieldText, StreamFailure
 
-BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: big enough to amortise, small enough to bound memory
+BLOCK_SIZE = 4 << 20  # bytes of CSV per batch: big enough to amortise, small enough to bound memory
 PROGRESS_BYTES = 50 << 20  # show a progress bar for files this big even when stderr is not a terminal
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -135,7 +135,7 @@ class _Failure:
     position: int  # column position in the header
     code: str | None  # None: ask the rule to diagnose the cell
     text: str
-    message: str | None = None
+    col: int | None = None  # 1-based character position of the cell in its line
 
 
 @dataclass
@@ -248,12 +248,15 @@ class _FileCheck:
             ))
             return None
         seen: set[str] = set()
+        col = 1
         for n in names:
             if n in seen:
-                self._problem(1, n, "duplicate-column", f"column {n!r} appears more than once; keep one")
+                self._problem(1, n, "duplicate-column", f"column {n!r} appears more than once; keep one", col)
             elif n not in rules:
-                self._problem(1, n, "unknown-column", f"{show_value(n)} is not a catalog column; remove or rename it")
+                self._problem(1, n, "unknown-column",
+                              f"{show_value(n)} is not a catalog column; remove or rename it", col)
             seen.add(n)
+            col += len(n) + 1
         for n in rules:
             if n not in seen:
                 self._problem(1, n, "missing-column", f"column {n!r} is missing from the header; add it")
@@ -264,8 +267,10 @@ class _FileCheck:
                           f"{','.join(METADATA_COLUMNS)} (class columns may follow in any order)")
         return names
 
-    def _problem(self, line: int | None, column: str | None, code: str, message: str) -> None:
-        self.problems.append(Problem(self.shown, line, column, code, message))
+    def _problem(
+        self, line: int | None, column: str | None, code: str, message: str, col: int | None = None
+    ) -> None:
+        self.problems.append(Problem(self.shown, line, column, code, message, col))
 
     # -- the rows -------------------------------------------------------------------------------------
     def _rows(self, text: FieldText, names: list[str]) -> None:
@@ -301,7 +306,10 @@ class _FileCheck:
                 primary = first_of[rule.column] == position
                 found += self._column(batch.column(position), rule, position, offset, blank, primary)
             found.sort(key=lambda f: (f.row, f.position))
-            self.failures += found[: max(0, self.limit - len(self.failures))]
+            kept = found[: max(0, self.limit - len(self.failures))]
+            for f in kept:
+                f.col = 1 + sum(len(batch.column(j)[f.row - offset].as_py()) + 1 for j in range(f.position))
+            self.failures += kept
 
     def _column(
         self, arr: pa.Array, rule: ColumnRule, position: int, offset: int, blank: np.ndarray | None, primary: bool
@@ -383,7 +391,7 @@ class _FileCheck:
             code = f.code
             message = (f"field is {show_value(f.text)} but the file is field_{self.field}; every row's field must be "
                        f"{self.field} (or the file is misnamed)")
-        return Problem(self.shown, line, rule.column, code, message)
+        return Problem(self.shown, line, rule.column, code, message, f.col)
 
     def _duplicates(self, lines: _LineMap) -> tuple[list[Problem], int]:
         if not self.ids:

@@ -8,13 +8,17 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a file: where (physical line, header = 1; column name), a stable code, what to do."""
+    """One thing wrong with a file: where (physical line, header = 1; column name), a stable code, what to do.
+
+    ``col`` is the 1-based character position of the cell in its line, when known (for GitHub annotations).
+    """
 
     path: str
     line: int | None
     column: str | None
     code: str
     message: str
+    col: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

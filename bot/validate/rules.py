@@ -209,7 +209,7 @@ class ColumnRule:
             if decimals is not None and "." in mantissa and len(mantissa.split(".")[1]) > decimals:
                 return "too-many-decimals", f"{shown} has more than {decimals} decimals; write {want}"
             return "bad-format", f"{shown} is written in a form the catalog does not use; write {want}"
-        if self.min_length is not None and len(text) < self.min_length or (
+        if (self.min_length is not None and len(text) < self.min_length) or (
             self.max_length is not None and len(text) > self.max_length
         ):
             return "bad-length", f"{shown} has the wrong length; write {want}"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import zipfile
 
-from release_helpers import CONTRIBUTOR, CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release, two_fields
+from release_helpers import (
+    CONTRIBUTOR,
+    CURATOR,
+    OUTSIDER,
+    bot_comments,
+    draft_id_of,
+    merged_release,
+    two_fields,
+)
 
 from bot.sample import field_csv_bytes
 from bot.scope import parse_fields_json

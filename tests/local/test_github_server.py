@@ -150,6 +150,21 @@ def test_pull_state_filter_and_merged_builder(github_repo, github_server):
     assert github_server.branch_sha() == "ab" * 20
 
 
+def test_fork_pull_request_names_the_fork_as_head(github_repo, github_server):
+    github_server.add_pull(3, "Field 301 from a fork", "alice", files={"fields/field_301.csv": "added"},
+                           fork=True)
+    pull = github_repo.get_pull(3)
+    assert pull.head.repo.full_name == "alice/scope-catalog" and pull.head.repo.fork
+    assert pull.base.repo.full_name == FULL_NAME and not pull.base.repo.fork
+
+
+def test_malformed_json_is_a_400(github_server):
+    answer = requests.post(f"{github_server.url}/repos/{FULL_NAME}/issues/1/comments", data=b"{not json",
+                           headers={"Authorization": f"token {ACTIONS_TOKEN}"}, timeout=10)
+    assert answer.status_code == 400 and answer.json()["message"] == "Problems parsing JSON"
+    assert github_server.comments(1) == []
+
+
 def test_unknown_pull_is_not_found(github_repo):
     with pytest.raises(UnknownObjectException):
         github_repo.get_pull(99)

@@ -2,7 +2,8 @@
 
 Kinds: ``"429"`` (opts ``retry_after`` seconds, default 1), ``"500"`` (JSON), ``"502"``/``"504"``
 (HTML from the proxy), ``"drop"`` (close the connection, nothing done), ``"delay"`` (opts ``seconds``,
-then proceed) and ``"after"`` (do the work, then answer opts ``status``, default 504, instead).
+then answer normally: no other fault applies to that request) and ``"after"`` (do the work, then
+answer opts ``status``, default 504, instead).
 Faults match in the order they were added; each is used up after ``times`` hits.
 """
 
