@@ -76,6 +76,7 @@ class LocalWorld:
         curators: tuple[str, ...] = ("carol",),
         writers: tuple[str, ...] = ("carol", "mallory"),
         seed_fields: tuple[int, ...] = SEED_FIELDS,
+        seed_rows: int = 120,
         zenodo_options: Mapping[str, Any] | None = None,
         persist_zenodo: bool = False,
     ) -> None:
@@ -86,6 +87,7 @@ class LocalWorld:
         self.curators = curators
         self.writers = writers
         self.seed_fields = seed_fields
+        self.seed_rows = seed_rows
         zenodo_dir = self.root / "zenodo" if persist_zenodo else None
         self.zenodo = ZenodoServer(data_dir=zenodo_dir, tokens=(ZENODO_TOKEN,), **dict(zenodo_options or {}))
         self.github = GitHubServer(owner=OWNER, repo=REPO)
@@ -99,7 +101,7 @@ class LocalWorld:
         self.zenodo.start()
         self.github.start()
         self.concept_id, self.first_record_id = self.zenodo.seed_concept(
-            seed_catalog(self.seed_fields), SEED_METADATA, version="v1.0.0"
+            seed_catalog(self.seed_fields, self.seed_rows), SEED_METADATA, version="v1.0.0"
         )
         gh = self.github
         gh.add_token(ACTIONS_TOKEN, BOT_LOGIN)

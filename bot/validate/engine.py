@@ -228,7 +228,7 @@ class _FileCheck:
         if names is None:
             return
         text.expect_cells(len(names))
-        if text.at_end:
+        if text.at_end():
             return
         self._rows(text, names)
 

@@ -188,9 +188,15 @@ class FieldText:
     def md5(self) -> str:
         return self._md5.hexdigest()
 
-    @property
     def at_end(self) -> bool:
-        return self._eof and not self._pending
+        """True when nothing follows what was read so far (reads ahead a little to know)."""
+        try:
+            while not self._pending and not self._eof:
+                self._fill(_PIECE)
+        except StreamFailure as exc:
+            self.failure = exc
+            raise
+        return not self._pending
 
     # -- header ---------------------------------------------------------------------------------------
     def read_header(self) -> bytes | None:
