@@ -6,7 +6,7 @@ from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.github.adapter import GitHubAdapter
 from bot.github.models import PendingRelease, PullInfo
-from bot.github.summary import SUMMARY_MARKER, parse_state, render_summary, render_superseded
+from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
 from bot.notes.edits import kept_edits_note
 from bot.release.approve import STATUS_CONTEXT
 from bot.release.context import RunContext
@@ -49,10 +49,14 @@ def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
         draft_url=prepared.draft.links or "",
         previous_version=prepared.previous_version,
     )
+    extra = []
     if prepared.notes_kept:
-        from bot.github.summary import NOTES_END
-
-        body = body.replace(NOTES_END, NOTES_END + "\n\n" + kept_edits_note(prepared.bot_notes_markdown), 1)
+        extra.append(kept_edits_note(prepared.bot_notes_markdown))
+    if prepared.draft.notes_kept:
+        extra.append("_The notes on the Zenodo draft were edited by hand and were kept as they are; "
+                     "the notes above are the bot's draft._")
+    if extra:
+        body = body.replace(NOTES_END, NOTES_END + "\n\n" + "\n\n".join(extra), 1)
     return body
 
 

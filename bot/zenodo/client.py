@@ -299,6 +299,17 @@ class ZenodoClient:
     def record_files(self, record_id: str) -> dict[str, FileEntry]:
         return self._call("GET", f"/records/{record_id}/files", _files, accept=PLAIN_JSON)
 
+    def download(self, record_id: str, key: str, max_bytes: int = 16 << 20) -> bytes:
+        """A small published file's content (fields.json); big files are read by the catalog's range reader."""
+
+        def content(resp: requests.Response) -> bytes:
+            if len(resp.content) > max_bytes:
+                raise ZenodoError(f"{key} of record {record_id} is larger than {max_bytes} bytes",
+                                  hint="read large files with a streaming reader")
+            return resp.content
+
+        return self._call("GET", f"/records/{record_id}/files/{key}/content", content, accept=OCTET_STREAM)
+
     def user_drafts(self, query: str) -> list[Draft]:
         """The token owner's unpublished drafts matching an InvenioRDM search query."""
         params = f"?q={requests.utils.quote(query)}&is_published=false&allversions=true&size=25"

@@ -1,0 +1,59 @@
+"""A curator's edits to the notes, in the summary comment or on Zenodo, survive a rebuild."""
+
+from __future__ import annotations
+
+import requests
+from release_helpers import bot_comments, draft_id_of, merged_release, two_fields
+
+from bot.local.world import ZENODO_TOKEN
+from bot.notes.edits import NOTES_END, NOTES_START
+
+
+def test_notes_edited_in_the_summary_survive_the_next_merge(world):
+    world.github.set_permission("ada", "admin")
+    merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
+    (summary,) = bot_comments(world, 1)
+    body = summary["body"]
+    start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
+    edited = body[:start] + "\nCurated notes: field 487 is the bulge field.\n" + body[end:]
+    world.github.edit_comment_as("ada", summary["id"], edited)
+
+    run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
+    assert run.code == 0, run.stderr + run.stdout
+    newest = bot_comments(world, 2)[0]["body"]
+    notes = newest[newest.index(NOTES_START):newest.index(NOTES_END)]
+    assert "Curated notes: field 487 is the bulge field." in notes
+    assert "Curator edits kept" in newest
+
+
+def test_notes_edited_on_the_zenodo_draft_are_kept_and_reported(world):
+    run, merge_sha = merged_release(world)
+    draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {ZENODO_TOKEN}",
+                            "Accept": "application/vnd.inveniordm.v1+json"})
+    url = f"{world.zenodo.url}/records/{draft_id}/draft"
+    draft = session.get(url).json()
+    draft["metadata"]["additional_descriptions"] = [
+        {"description": "<p>Hand-written notes by the curator.</p>", "type": {"id": "notes"}}]
+    body = {k: v for k, v in draft.items() if k not in ("links", "ui")}
+    assert session.put(url, json=body).status_code == 200
+
+    rerun = world.push(world.git("rev-parse", "main~1"), merge_sha)
+    assert rerun.code == 0, rerun.stderr + rerun.stdout
+    notes = world.zenodo.record(draft_id)["metadata"]["additional_descriptions"]
+    assert [n["description"] for n in notes if n["type"]["id"] == "notes"] == [
+        "<p>Hand-written notes by the curator.</p>"]
+    assert "edited by hand and were kept" in bot_comments(world, 1)[0]["body"]
+
+
+def test_bot_notes_are_refreshed_when_nobody_edited_them(world):
+    merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
+    first = world.zenodo.drafts_of(world.concept_id)[0]
+    run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
+    assert run.code == 0
+    (draft,) = world.zenodo.drafts_of(world.concept_id)
+    assert draft["id"] == first["id"]
+    (notes,) = [n["description"] for n in draft["metadata"]["additional_descriptions"]
+                if n["type"]["id"] == "notes"]
+    assert "488" in notes and "Drafted by release-bot" in notes
