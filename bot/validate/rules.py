@@ -138,8 +138,9 @@ class ColumnRule:
         ok = pc.and_(number, self._bounds_ok(floats))
         if self.enum is not None:
             ok = pc.and_(ok, pc.is_in(floats, value_set=pa.array(self.enum, pa.float64())))
-        values = floats if number.true_count == len(cells) else pc.if_else(number, floats, pa.scalar(None, pa.float64()))
-        return Evaluation(ok, values)
+        if number.true_count == len(cells):
+            return Evaluation(ok, floats)
+        return Evaluation(ok, pc.if_else(number, floats, pa.scalar(None, pa.float64())))
 
     def _bounds_ok(self, values: pa.Array) -> pa.BooleanArray:
         ok = pc.is_valid(values)

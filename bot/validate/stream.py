@@ -161,8 +161,6 @@ class FieldText:
         self.failure: StreamFailure | None = None
         self.careful = careful  # count the cells of every line, to locate those pyarrow refused
         self._on_progress = on_progress
-        self._carry_commas = 0  # a line longer than a block is handed out in parts
-        self._carry_len = 0
 
     # -- the file-like surface pyarrow uses -----------------------------------------------------------
     def readable(self) -> bool:
@@ -243,10 +241,11 @@ class FieldText:
             chunk, self._pending = self._pending, b""
             return self._checked(chunk, final=True)
         cut = self._pending.rfind(b"\n", 0, n) + 1
-        if cut == 0:  # one line longer than the block: hand it out in parts, at a character boundary
-            cut = n
-            while cut > 1 and (self._pending[cut] & 0xC0 == 0x80 or self._pending[cut - 1] == 0x0D):
-                cut -= 1
+        if cut == 0:  # pyarrow cannot parse a row longer than its block either
+            raise StreamFailure(
+                "line-too-long", f"this line is longer than {n:,} bytes (a field row is about 500): "
+                "the file is not a field CSV, or its line endings are missing", self.line + 1,
+            )
         chunk, self._pending = self._pending[:cut], self._pending[cut:]
         return self._checked(chunk, final=False)
 
@@ -311,26 +310,14 @@ class FieldText:
         """
         if not self.careful:
             return
-        tail = len(chunk) - (chunk.rfind(b"\n") + 1)  # bytes after the last LF: a line not yet complete
-        ends_line = final or tail == 0
-        tail_commas = 0 if ends_line else chunk.count(b",", len(chunk) - tail)
-        want = self.cells
         pieces = chunk.split(b"\n")
         rest = pieces.pop()
         if final and rest:
             pieces.append(rest)
         for i, piece in enumerate(pieces):
-            started = self._carry_len if i == 0 else 0
-            cells = piece.count(b",") + 1 + (self._carry_commas if i == 0 else 0)
-            if cells != want and (started or piece not in (b"", b"\r")):
+            cells = piece.count(b",") + 1
+            if cells != self.cells and piece not in (b"", b"\r"):
                 self.short_lines.append((first_line + i, cells))
-        if ends_line:
-            self._carry_commas = self._carry_len = 0
-        elif b"\n" in chunk:
-            self._carry_commas, self._carry_len = tail_commas, tail
-        else:  # the middle of a line longer than a block
-            self._carry_commas += tail_commas
-            self._carry_len += tail
 
     def _note(self, code: str, line: int, message: str, count: int = 1) -> None:
         note = self.notes.get(code)

@@ -129,7 +129,8 @@ CASES: dict[str, tuple[bytes, tuple[int | None, str | None, str], set[str]]] = {
     "negative_id/field_296.csv": (_set(10, "_id", b"-5"), (10, "_id", "out-of-range"), {"out-of-range"}),
     "gaia_overflow/field_296.csv": (
         _set(4, "Gaia_EDR3___id", b"9223372036854775808"), (4, "Gaia_EDR3___id", "out-of-range"), {"out-of-range"}),
-    "filter_leading_zero/field_296.csv": (_set(4, "filter", b"02"), (4, "filter", "not-an-integer"), {"not-an-integer"}),
+    "filter_leading_zero/field_296.csv": (
+        _set(4, "filter", b"02"), (4, "filter", "not-an-integer"), {"not-an-integer"}),
     "field_mismatch/field_296.csv": (_set(3, "field", b"297"), (3, "field", "field-mismatch"), {"field-mismatch"}),
     "duplicate_id/field_296.csv": (_duplicate_id(), (8, "_id", "duplicate-id"), {"duplicate-id"}),
     "no_header/field_296.csv": (_csv(_lines()[1:]), (1, None, "bad-header"), {"bad-header"}),

@@ -45,6 +45,9 @@ def test_dispatch_publish_by_draft_id(world):
     run = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": False})
     assert run.code == 0, run.stdout + run.stderr
     assert len(world.zenodo.published_versions(world.concept_id)) == 2
+    # published by hand, announced as after an approval
+    assert "catalog-v1.1.0" in world.github.tags()
+    assert any("release-bot:published" in c["body"] for c in world.github.comments(1))
     bad = world.dispatch({"action": "publish", "draft_id": "12; rm -rf /"})
     assert bad.code == 2
 

@@ -183,6 +183,7 @@ def _edits(draw: st.DrawFn) -> list[tuple[int, str, str]]:
 @example([(0, "ra", "359.99999999999999999"), (1, "dec", "-0"), (2, "period", "1e-400")])
 @example([(0, "vnv_dnn", "0.071"), (1, "vnv_dnn", "1.00"), (2, "rrlyr_xgb", "7e-2")])
 @example([(3, "ccd", "٣"), (4, "quad", "+3"), (5, "filter", " 2")])
+@example([(0, "period", "1e400"), (1, "filter", "02"), (2, "field", "-0"), (3, "AllWISE___id", "-0")])
 def test_engine_and_per_row_jsonschema_agree(edits: list[tuple[int, str, str]]) -> None:
     lines = field_csv_bytes(296, 6).decode().split("\n")[:-1]
     names = lines[0].split(",")

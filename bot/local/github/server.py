@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -15,6 +15,7 @@ from bot.local.github import routes
 from bot.local.github.faults import Fault, Faults
 from bot.local.github.protocol import NOT_ACCESSIBLE, ApiError, Request, Response
 from bot.local.github.state import GitHubState, Token
+from bot.local.httpserver import LoopbackHTTPServer, serve_in_thread
 
 API_PREFIX = "/api/v3"  # GitHub Enterprise's API root; accepted as well as the bare root
 HTML_502 = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
@@ -35,7 +36,7 @@ class GitHubServer(GitHubState):
         super().__init__(owner, repo, default_branch)
         self.faults = Faults()
         self._port = port
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -45,13 +46,9 @@ class GitHubServer(GitHubState):
     def start(self) -> str:
         if self._httpd is not None:
             return self.base_url
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", self._port), _handler_for(self))
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        # a short poll keeps stop() quick (tests start and stop a server per test)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="github-server",
-                                        daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "github-server")
         return self.base_url
 
     def stop(self) -> None:

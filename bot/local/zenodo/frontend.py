@@ -9,9 +9,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from bot.local.httpserver import LoopbackHTTPServer
+from bot.local.httpserver import serve_in_thread as _serve_in_thread
 from bot.local.zenodo.errors import ApiError
 from bot.local.zenodo.faults import Faults
 from bot.local.zenodo.metadata import errors_json
@@ -190,8 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.client_address[0], *args)
 
 
-class ZenodoHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class ZenodoHTTPServer(LoopbackHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, port: int, frontend: Frontend) -> None:
@@ -220,8 +221,5 @@ class ZenodoHTTPServer(ThreadingHTTPServer):
 
 
 def serve_in_thread(httpd: ZenodoHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="zenodo-server", daemon=True)
-    thread.start()
-    return thread
+    return _serve_in_thread(httpd, "zenodo-server")
 
