@@ -20,11 +20,13 @@ from bot.github.summary import (
     render_published,
     render_refusal,
 )
-from bot.release.context import RunContext
+from bot.release.context import RunContext, crash_point
 from bot.zenodo import release as zenodo_release
 from bot.zenodo.models import Record
 
 STATUS_CONTEXT = "release-bot/catalog"
+# The steps after an approval, in order; a test crashes the run after each and checks a rerun finishes.
+PUBLISH_STEPS: tuple[str, ...] = ("publish", "tag", "release", "status", "announce")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     if isinstance(verdict, Refusal):
         return _refuse(gh, comment, verdict)
     assert pending is not None and sticky is not None
-    record = publish(ctx, gh, verdict, pending, notes=extract_notes(sticky.body) or "")
+    record = publish(ctx, gh, verdict, pending, notes=extract_notes(sticky.body) or "",
+                     approving_pr=comment.pr_number)
     gh.reply(comment.pr_number, render_published(verdict.version, record.doi or verdict.doi,
                                                  record.html_url or "", _concept_doi(record)))
     gh.react(comment.comment_id, "rocket")
@@ -124,7 +127,8 @@ def _concept_doi(record: Record) -> str | None:
 
 
 def publish(
-    ctx: RunContext, gh: GitHubAdapter, approval: Approval, pending: PendingRelease, notes: str
+    ctx: RunContext, gh: GitHubAdapter, approval: Approval, pending: PendingRelease, notes: str,
+    approving_pr: int | None = None,
 ) -> Record:
     """Publish the approved draft, then tag, release, set the status and post the DOI on every PR.
 
@@ -138,15 +142,21 @@ def publish(
         version=approval.version,
         publication_date=ctx.today,
     )
+    crash_point(ctx, "publish")
     doi = record.doi or approval.doi
     concept_doi = _concept_doi(record)
     tag = f"{ctx.config.github.tag_prefix}{approval.version}"
     gh.create_tag(tag, approval.commit_sha, f"SCoPe catalog {approval.version} ({doi})")
+    crash_point(ctx, "tag")
     badge = f"[![DOI](https://zenodo.org/badge/DOI/{doi}.svg)](https://doi.org/{doi})"
     gh.create_or_update_release(tag, f"SCoPe catalog {approval.version}", f"{badge}\n\n{notes}")
+    crash_point(ctx, "release")
     gh.set_status(approval.commit_sha, "success", STATUS_CONTEXT, f"published {approval.version}: {doi}",
                   record.html_url)
-    for number in approval.prs:
+    crash_point(ctx, "status")
+    # The approving PR's announcement goes last: its presence marks the whole release as done.
+    for number in sorted(approval.prs, key=lambda n: n == approving_pr):
         gh.upsert_sticky(number, published_marker(approval.version),
                          render_doi_comment(approval.version, doi, concept_doi, approval.prs))
+    crash_point(ctx, "announce")
     return record

@@ -73,6 +73,14 @@ class RunContext:
         return ZenodoClient(self.zenodo_url, self.zenodo_token)
 
 
+def crash_point(ctx: RunContext, step: str) -> None:
+    """Test hook: die right after ``step`` when RELEASE_BOT_CRASH_AFTER names it (rehearses a dying run)."""
+    if ctx.crash_after == step:
+        from bot.zenodo.release import SimulatedCrash
+
+        raise SimulatedCrash(f"simulated crash after step {step}")
+
+
 def load_trusted_config(repo_dir: Path, ref: str | None, fallback: str | Path = DEFAULT_CONFIG) -> Config:
     """The config as committed at ``ref`` (the default branch), never the PR's working copy."""
     if ref is None:

@@ -9,8 +9,8 @@ from bot.github.models import PendingRelease, PullInfo
 from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
 from bot.notes.edits import kept_edits_note
 from bot.release.approve import STATUS_CONTEXT
-from bot.release.context import RunContext
-from bot.release.prepare import InvalidFields, PreparedRelease, _crash_point, prepare_release
+from bot.release.context import RunContext, crash_point
+from bot.release.prepare import InvalidFields, PreparedRelease, prepare_release
 from bot.validate.formats import github_annotations, markdown_summary
 
 MAX_PULLS = 100
@@ -90,6 +90,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))
     gh.set_status(head, "pending", STATUS_CONTEXT,
                   f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
-    _crash_point(ctx, "summary")
-    print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi}")
+    crash_point(ctx, "summary")
+    print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi} "
+          f"({prepared.draft.calls} Zenodo API calls; uploaded {', '.join(prepared.draft.uploaded) or 'nothing'})")
     return EXIT_OK

@@ -24,14 +24,14 @@ from bot.notes.html import render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
-from bot.release.context import RunContext
+from bot.release.context import RunContext, crash_point
 from bot.release.files import materialise_fields
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
 from bot.validate.engine import validate_paths
 from bot.validate.report import ValidationReport
 from bot.zenodo import release as zenodo_release
 from bot.zenodo.models import Record
-from bot.zenodo.release import DraftRequest, DraftResult, SimulatedCrash, UploadFile
+from bot.zenodo.release import DraftRequest, DraftResult, UploadFile
 
 # The steps of a release, in order; a test crashes the run after each and checks a rerun converges.
 PREPARE_STEPS: tuple[str, ...] = (
@@ -65,11 +65,6 @@ class PreparedRelease:
     notes_kept: bool = False
     bot_notes_markdown: str = ""  # the bot's own draft of the notes (differs when a curator's edit was kept)
     validation: ValidationReport | None = None
-
-
-def _crash_point(ctx: RunContext, step: str) -> None:
-    if ctx.crash_after == step:
-        raise SimulatedCrash(f"simulated crash after step {step}")
 
 
 def catalog_zip_key(record: Record) -> str:
@@ -155,7 +150,7 @@ def prepare_release(
         if not report.valid:
             raise InvalidFields(report)
         stats = {f: r.stats for f, r in zip(files, report.files, strict=True)}
-        _crash_point(ctx, "validate")
+        crash_point(ctx, "validate")
 
         # 2. the change set, the version, the new catalog
         changeset = assemble_changeset(
@@ -190,7 +185,7 @@ def prepare_release(
             previous, new_fields, remove=removed, workdir=build_dir,
             compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
         )
-        _crash_point(ctx, "build")
+        crash_point(ctx, "build")
 
         # 3. the notes, keeping a curator's edits of the last summary
         zip_md5 = build.md5
@@ -205,7 +200,7 @@ def prepare_release(
         if previous_summary is not None:
             old_body, old_state = previous_summary
             notes_markdown, kept = merge_curator_edits(old_body, old_state.notes_digest or None, bot_markdown)
-        _crash_point(ctx, "notes")
+        crash_point(ctx, "notes")
 
         # 4. Zenodo: one new-version draft holding exactly this release
         uploads = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from release_helpers import CURATOR, bot_comments, draft_id_of, merged_release, two_fields
 
+from bot.release.approve import PUBLISH_STEPS
 from bot.release.prepare import PREPARE_STEPS
 
 EXPECTED_KEYS = {"predictions_dnn_xgb_5_fields.zip", "fields.json", "field_296_100rows.csv",
@@ -93,3 +94,22 @@ def test_two_merges_before_approval_give_one_release(world):
     assert "#1" in newest and "#2" in newest
     older = bot_comments(world, 1)[0]["body"]
     assert "/release publish" not in older  # points to the newest summary instead
+
+
+@pytest.mark.parametrize("step", PUBLISH_STEPS)
+def test_crash_after_each_publish_step_then_rerun_finishes(world, step):
+    merged_release(world)
+    draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    crashed = world.approve(1, CURATOR, f"/release publish {draft_id}",
+                            extra_env={"RELEASE_BOT_CRASH_AFTER": step})
+    assert crashed.code != 0
+    rerun = world.approve(1, CURATOR, f"/release publish {draft_id}")
+    finished_before = step == PUBLISH_STEPS[-1]
+    assert rerun.code == (1 if finished_before else 0), rerun.stderr + rerun.stdout
+    versions = world.zenodo.published_versions(world.concept_id)
+    assert [v["metadata"]["version"] for v in versions] == ["v1.0.0", "v1.1.0"]
+    assert world.zenodo.dois_reserved == 1
+    assert "catalog-v1.1.0" in world.github.tags()
+    assert [r["tag_name"] for r in world.github.releases()] == ["catalog-v1.1.0"]
+    announcements = [c for c in world.github.comments(1) if "release-bot:published" in c["body"]]
+    assert len(announcements) == 1

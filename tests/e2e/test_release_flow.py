@@ -128,3 +128,16 @@ def test_next_release_builds_on_the_published_one(world):
     second = draft_id_of(body)
     assert second != draft_id
     assert parse_fields_json(world.zenodo.file_bytes(second, "fields.json")) == [296, 297, 423, 487, 488]
+
+
+def test_the_workflow_command_line_runs_as_a_separate_process(world):
+    """Exactly what a workflow step runs: `release-bot handle-event` with the event in the environment."""
+    world.open_pull(1, "Add fields", CONTRIBUTOR, two_fields())
+    check = world.pull_request(1, in_process=False)
+    assert check.code == 0, check.stderr
+    before = world.git("rev-parse", "main")
+    after = world.merge(1)
+    push = world.push(before, after, in_process=False)
+    assert push.code == 0, push.stderr
+    assert "drafted v1.1.0" in push.stdout
+    assert len(bot_comments(world, 1)) == 1
