@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
@@ -19,7 +19,7 @@ from bot.config import DEFAULT_CONFIG, ValidationSettings, load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.validate.engine import validate_paths
 from bot.validate.formats import github_annotations, markdown_summary, render_json, render_text
-from bot.validate.report import ValidationReport
+from bot.validate.report import FileReport, Problem, ValidationReport
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,15 +33,18 @@ def run(args: argparse.Namespace) -> int:
                              hint="pass existing field files or folders")
         settings = load_config(config_path).validation if config_path.exists() else ValidationSettings()
         root = Path(workspace) if workspace else Path.cwd()
+        stray: list[FileReport] = []
     else:
-        paths, root, settings = _pull_request_files(config_path)
+        paths, stray, root, settings = _pull_request_files(config_path)
     report = validate_paths(paths, settings=settings, progress=True, display_root=root)
+    report.files += stray
     _emit(report, args.format)
     return EXIT_OK if report.valid else EXIT_FINDING
 
 
-def _pull_request_files(config_path: Path) -> tuple[list[Path], Path, ValidationSettings]:
-    """The files a pull_request run should validate: added, modified or renamed under fields_dir."""
+def _pull_request_files(config_path: Path) -> tuple[list[Path], list[FileReport], Path, ValidationSettings]:
+    """The files a pull_request run should validate (added, modified or renamed under fields_dir), and
+    reports for those it adds in a subfolder, where the catalog build would never look."""
     if os.environ.get("GITHUB_EVENT_NAME") != "pull_request":
         raise UsageError("no PATH given",
                          hint="pass field files or folders, or run inside a GitHub pull_request workflow")
@@ -59,9 +62,19 @@ def _pull_request_files(config_path: Path) -> tuple[list[Path], Path, Validation
     config = load_config(config_path)
     from bot.gitrepo import changed_files  # git is only needed in this mode
 
-    changes = changed_files(workspace, base, head, config.catalog.fields_dir)
-    paths = [workspace / c.path for c in changes if c.status in ("added", "modified", "renamed")]
-    return paths, workspace, config.validation
+    fields_dir = config.catalog.fields_dir.strip("/")
+    paths: list[Path] = []
+    stray: list[FileReport] = []
+    for change in changed_files(workspace, base, head, fields_dir):
+        if change.status == "deleted":
+            continue
+        if PurePosixPath(change.path).parent != PurePosixPath(fields_dir):
+            message = f"field files go directly in {fields_dir}/, not in a subfolder; move it up"
+            stray.append(FileReport(change.path, None, 0, False,
+                                    [Problem(change.path, None, None, "not-a-field-file", message)], 1, None))
+        else:
+            paths.append(workspace / change.path)
+    return paths, stray, workspace, config.validation
 
 
 def _emit(report: ValidationReport, fmt: str) -> None:

@@ -1,9 +1,10 @@
 """Validate field files: file-level rules, then the rows in large batches against the compiled row schema.
 
 One pass over each file's bytes: ``FieldText`` hashes them and checks the CSV text; pyarrow parses them in
-batches (every cell as a string, low-cardinality columns dictionary-encoded); ``ColumnRule`` checks each
-column of a batch at once. Only the first ``max_errors_per_file`` failing cells get a message; the rest are
-counted. Memory stays bounded by the batch size (plus 8 bytes a row for the ``_id`` uniqueness check).
+batches of every cell as a string; ``ColumnRule`` checks each column of a batch at once (columns that share
+a rule, like the 88 scores, in one call). Only the first ``max_errors_per_file`` failing cells get a message;
+the rest are counted. Memory stays bounded by the batch size; the ``_id`` uniqueness check spills to disk
+past ``ID_MEMORY_ROWS`` rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +32,19 @@ from bot.scope import (
     field_from_filename,
     is_valid_field_number,
 )
+from bot.validate.ids import NO_ID, IdRegistry
 from bot.validate.report import FieldStats, FileReport, Problem, ValidationReport
 from bot.validate.rules import ColumnRule, row_rules, show_value
 from bot.validate.stream import FieldText, StreamFailure
 
 BLOCK_SIZE = 4 << 20  # bytes of CSV per batch: big enough to amortise, small enough to bound memory
+ID_MEMORY_ROWS = 8_000_000  # _id values kept in memory (8 bytes each) before the check spills to disk
 PROGRESS_BYTES = 50 << 20  # show a progress bar for files this big even when stderr is not a terminal
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _LOOKS_LIKE_FIELD = re.compile(r"^field_.*\.csv(\.gz)?$")
 _CLASS_OF = {c: (c.rsplit("_", 1)[0], c.rsplit("_", 1)[1]) for c in CLASS_COLUMNS}
-_NO_ID = np.iinfo(np.int64).min
 
 
 def validate_paths(
@@ -80,8 +83,8 @@ def _display(path: Path, root: Path | None) -> str:
     return path.as_posix()
 
 
-def _refused(shown: str, code: str, message: str, field_number: int | None = None) -> FileReport:
-    return FileReport(shown, field_number, 0, False, [Problem(shown, None, None, code, message)], 1, None)
+def _refused(shown: str, code: str, message: str) -> FileReport:
+    return FileReport(shown, None, 0, False, [Problem(shown, None, None, code, message)], 1, None)
 
 
 def validate_file(
@@ -116,17 +119,18 @@ def validate_file(
     check = _FileCheck(path, shown, field_number, settings, progress)
     report = check.run(careful=False)
     if check.needs_careful_pass:
-        # Lines whose extra and missing commas cancelled out in one block: locate them line by line.
+        # pyarrow refused lines with the wrong cell count: read again, counting cells line by line, so
+        # those lines and every row after them get their physical line numbers.
         report = _FileCheck(path, shown, field_number, settings, False).run(careful=True)
     if naming:
-        report.errors = sorted(naming + report.errors, key=_order)[: settings.max_errors_per_file]
+        report.errors = sorted(naming + report.errors, key=_line)[: settings.max_errors_per_file]
         report.error_count += len(naming)
         report.valid = False
     return report
 
 
-def _order(p: Problem) -> tuple[int, int]:
-    return (p.line or 0, 0)
+def _line(p: Problem) -> int:
+    return p.line or 0
 
 
 @dataclass
@@ -143,14 +147,17 @@ class _Stats:
     positives: dict[str, dict[str, int]] = field(
         default_factory=lambda: {m: {c.rsplit("_", 1)[0]: 0 for c in CLASS_COLUMNS if c.endswith(m)} for m in MODELS}
     )
-    ra: list[float] = field(default_factory=list)
-    dec: list[float] = field(default_factory=list)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # "ra"/"dec" -> (min, max)
 
-    def extend_range(self, which: list[float], values: pa.Array) -> None:
+    def widen(self, name: str, values: pa.Array) -> None:
         mm = pc.min_max(values)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
         if lo is not None:
-            which[:] = [min([lo, *which[:1]]), max([hi, *which[1:]])]
+            old = self.bounds.get(name, (lo, hi))
+            self.bounds[name] = (min(old[0], lo), max(old[1], hi))
+
+    def bound(self, name: str, i: int) -> float | None:
+        return self.bounds[name][i] if name in self.bounds else None
 
 
 class _FileCheck:
@@ -170,8 +177,9 @@ class _FileCheck:
         self.rows_read = 0
         self.needs_careful_pass = False
         self.stats = _Stats()
-        self.ids: list[np.ndarray] = []
+        self.ids = IdRegistry(memory_rows=ID_MEMORY_ROWS)
         self.rule_at: dict[int, ColumnRule] = {}
+        self.primary: set[int] = set()
         self.blank_rows: list[int] = []
 
     # -- the whole file -------------------------------------------------------------------------------
@@ -237,7 +245,12 @@ class _FileCheck:
             self.problems.append(Problem(self.shown, 1, None, "bom",
                                          "the file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM"))
             raw = raw[len(_BOM):]
-        names = raw.decode("utf-8", "replace").split(",")
+        try:
+            names = raw.decode("utf-8").split(",")
+        except UnicodeDecodeError as exc:
+            self._problem(1, None, "not-utf8", f"byte 0x{raw[exc.start]:02x} in the header is not UTF-8 text; "
+                          "save the file as UTF-8")
+            names = raw.decode("utf-8", "replace").split(",")
         rules = row_rules()
         known = [n for n in names if n in rules]
         if not known:
@@ -276,13 +289,14 @@ class _FileCheck:
     def _rows(self, text: FieldText, names: list[str]) -> None:
         rules = row_rules()
         keys = [f"c{i}" for i in range(len(names))]
-        types = {
-            k: pa.dictionary(pa.int32(), pa.string()) if n in rules and rules[n].low_cardinality else pa.string()
-            for k, n in zip(keys, names, strict=True)
-        }
         checked = [(i, rules[n]) for i, n in enumerate(names) if n in rules]
         self.rule_at = dict(checked)
-        first_of = {n: names.index(n) for n in set(names)}
+        self.primary = {names.index(n) for n in set(names)}  # a duplicated column counts in the stats once
+        # Columns that share a rule (the 88 scores) are checked together: one call per batch, not 88.
+        shared: dict[tuple[object, ...], list[int]] = {}
+        for i, r in checked:
+            shared.setdefault(r.check_key, []).append(i)
+        groups = [(self.rule_at[ps[0]], ps) for ps in shared.values()]
 
         def skip(_row: object) -> str:
             self.skipped += 1
@@ -292,54 +306,75 @@ class _FileCheck:
             pa.PythonFile(text, mode="r"),
             read_options=pcsv.ReadOptions(column_names=keys, block_size=BLOCK_SIZE),
             parse_options=pcsv.ParseOptions(quote_char=False, ignore_empty_lines=False, invalid_row_handler=skip),
-            convert_options=pcsv.ConvertOptions(column_types=types, check_utf8=False, strings_can_be_null=False,
-                                                quoted_strings_can_be_null=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(keys, pa.string()), check_utf8=False, strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
         for batch in reader:
+            if not batch.num_rows:
+                continue
             offset = self.rows_read
             self.rows_read += batch.num_rows
             blank = _blank_rows(batch)
             if blank is not None:
                 self.blank_rows += (np.flatnonzero(blank) + offset).tolist()
+            need = max(0, self.limit - len(self.failures))
             found: list[_Failure] = []
-            for position, rule in checked:
-                primary = first_of[rule.column] == position
-                found += self._column(batch.column(position), rule, position, offset, blank, primary)
+            for rule, positions in groups:
+                found += self._columns(batch, rule, positions, offset, blank, need)
             found.sort(key=lambda f: (f.row, f.position))
-            kept = found[: max(0, self.limit - len(self.failures))]
+            kept = found[:need]
             for f in kept:
                 f.col = 1 + sum(len(batch.column(j)[f.row - offset].as_py()) + 1 for j in range(f.position))
             self.failures += kept
 
-    def _column(
-        self, arr: pa.Array, rule: ColumnRule, position: int, offset: int, blank: np.ndarray | None, primary: bool
+    def _columns(
+        self, batch: pa.RecordBatch, rule: ColumnRule, positions: list[int], offset: int,
+        blank: np.ndarray | None, need: int,
     ) -> list[_Failure]:
-        need = max(0, self.limit - len(self.failures))
-        cells = _Cells(arr, blank)
-        evaluation = rule.evaluate(cells.distinct)
-        bad = pc.invert(evaluation.ok)
-        out = cells.flagged(bad, need, offset, position, None, self)
-        name = rule.column
-        if not primary:
-            return out
-        values = evaluation.values
-        if name == "field" and self.field is not None and values is not None:
-            wrong = pc.fill_null(pc.and_(evaluation.ok, pc.not_equal(values, self.field)), False)
-            out += cells.flagged(wrong, need, offset, position, "field-mismatch", self)
-        if name in _CLASS_OF:
-            scores = pc.cast(pc.if_else(evaluation.ok, cells.distinct, "0"), pa.float64())
-            positive = pc.and_(evaluation.ok, pc.greater_equal(scores, POSITIVE_THRESHOLD))
-            klass, model = _CLASS_OF[name]
-            self.stats.positives[model][klass] += cells.count(positive)
-        elif name in ("ra", "dec") and values is not None:
-            self.stats.extend_range(getattr(self.stats, name), cells.expand(pc.if_else(evaluation.ok, values, None)))
-        elif name == "_id" and values is not None:
-            ids = cells.expand(pc.if_else(evaluation.ok, values, None))
-            self.ids.append(pc.fill_null(ids, _NO_ID).to_numpy())
+        """Check the batch's columns that share ``rule``; gather the statistics of the primary ones."""
+        arrays = [batch.column(p) for p in positions]
+        both = rule.evaluate(arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays))
+        out: list[_Failure] = []
+        n = batch.num_rows
+        for i, (position, cells) in enumerate(zip(positions, arrays, strict=True)):
+            ok, values, codes = (_part(x, i * n, n) for x in (both.ok, both.values, both.codes))
+            every = ok.true_count == n
+            flags = _Flags(cells, blank, offset, position, need)
+            if not every:
+                out += flags.take(~ok.to_numpy(zero_copy_only=False), None, self)
+            if position not in self.primary:
+                continue
+            name = self.rule_at[position].column
+            if name in _CLASS_OF:
+                klass, model = _CLASS_OF[name]
+                self.stats.positives[model][klass] += self._positives(rule, cells, ok, codes)
+            elif values is None:
+                continue
+            elif name == "field" and self.field is not None:
+                wrong = pc.fill_null(pc.and_(ok, pc.not_equal(values, self.field)), False)
+                out += flags.take(wrong.to_numpy(zero_copy_only=False), "field-mismatch", self)
+            elif name in ("ra", "dec"):
+                self.stats.widen(name, values if every else pc.if_else(ok, values, None))
+            elif name == "_id":
+                ids = values if every else pc.if_else(ok, values, None)
+                self.ids.add(pc.fill_null(ids, NO_ID).to_numpy())
         return out
+
+    def _positives(self, rule: ColumnRule, cells: pa.Array, ok: pa.Array, codes: pa.Array | None) -> int:
+        """Valid scores at or above SCoPe's threshold."""
+        if codes is not None and rule.vocabulary is not None:
+            weights = _positive_words(rule.vocabulary)
+            counts = np.bincount(pc.fill_null(codes, len(weights)).to_numpy(), minlength=len(weights) + 1)
+            return int(counts[: len(weights)] @ weights)
+        scores = pc.cast(pc.if_else(ok, cells, "0"), pa.float64())
+        return int(pc.sum(pc.and_(ok, pc.greater_equal(scores, POSITIVE_THRESHOLD))).as_py() or 0)
 
     # -- the verdict ----------------------------------------------------------------------------------
     def _finish(self, text: FieldText | None, extra: list[Problem]) -> FileReport:
+        if text is None:
+            self.ids.close()
         problems = self.problems + extra
         count = len(problems)
         stats = None
@@ -368,18 +403,18 @@ class _FileCheck:
             dup_problems, dup_count = self._duplicates(lines)
             problems += dup_problems
             count += dup_count
-            if rows == 0 and not count:
+            if rows == 0 and text.cells is not None:
                 problems.append(Problem(self.shown, 1, None, "no-rows", "the file has a header but no rows; "
                                         "a field file needs at least one row"))
                 count += 1
             if text.failure is None and text.cells is not None:
                 stats = FieldStats(
                     rows=rows, class_counts=self.stats.positives,
-                    ra_min=_first(self.stats.ra, 0), ra_max=_first(self.stats.ra, 1),
-                    dec_min=_first(self.stats.dec, 0), dec_max=_first(self.stats.dec, 1),
+                    ra_min=self.stats.bound("ra", 0), ra_max=self.stats.bound("ra", 1),
+                    dec_min=self.stats.bound("dec", 0), dec_max=self.stats.bound("dec", 1),
                     md5=text.md5, size=text.size,
                 )
-        problems.sort(key=lambda p: (p.line or 0,))
+        problems.sort(key=_line)
         return FileReport(self.shown, self.field, rows, count == 0, problems[: self.limit], count, stats)
 
     def _describe(self, f: _Failure, lines: _LineMap) -> Problem:
@@ -394,83 +429,55 @@ class _FileCheck:
         return Problem(self.shown, line, rule.column, code, message, f.col)
 
     def _duplicates(self, lines: _LineMap) -> tuple[list[Problem], int]:
-        if not self.ids:
-            return [], 0
-        ids = np.concatenate(self.ids)
-        self.ids = []
-        present = ids[ids != _NO_ID]
-        ordered = np.sort(present)
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        if not len(repeated):
-            return [], 0
-        rows = np.flatnonzero(np.isin(ids, repeated))
-        first: dict[int, int] = {}
-        out: list[Problem] = []
-        count = 0
-        for row in rows.tolist():
-            value = int(ids[row])
-            if value not in first:
-                first[value] = row
-                continue
-            count += 1
-            if len(out) < self.limit:
-                out.append(Problem(
-                    self.shown, lines.line_of_row(row), "_id", "duplicate-id",
-                    f"_id {value} already appears on line {lines.line_of_row(first[value])}; "
-                    "each light curve appears once per file",
-                ))
-        return out, count
+        repeats, count = self.ids.duplicates(self.limit)
+        return [
+            Problem(self.shown, lines.line_of_row(row), "_id", "duplicate-id",
+                    f"_id {value} already appears on line {lines.line_of_row(first)}; "
+                    "each light curve appears once per file")
+            for row, value, first in repeats
+        ], count
 
 
-def _first(pair: list[float], i: int) -> float | None:
-    return pair[i] if pair else None
+def _part(x: pa.Array | pa.ChunkedArray | None, start: int, length: int) -> pa.Array | None:
+    """One column's share of a result computed over several columns at once."""
+    if x is None or isinstance(x, pa.Array):
+        return x
+    piece = x.slice(start, length)
+    return piece.chunk(0) if piece.num_chunks == 1 else pa.concat_arrays(piece.chunks)
 
 
-class _Cells:
-    """A batch's column as pyarrow gave it: plain strings, or a dictionary of distinct strings + indices."""
+@cache
+def _positive_words(vocabulary: tuple[str, ...]) -> np.ndarray:
+    """1 for each vocabulary word that reads as a score >= the threshold, else 0."""
 
-    def __init__(self, arr: pa.Array, blank: np.ndarray | None) -> None:
+    def positive(word: str) -> bool:
+        try:
+            return float(word) >= POSITIVE_THRESHOLD
+        except ValueError:
+            return False
+
+    return np.array([positive(w) for w in vocabulary], dtype=np.int64)
+
+
+class _Flags:
+    """Turns a per-row mask of failing cells into a count and the first few ``_Failure`` records."""
+
+    def __init__(self, cells: pa.Array, blank: np.ndarray | None, offset: int, position: int, need: int) -> None:
+        self.cells = cells
         self.blank = blank
-        if isinstance(arr, pa.DictionaryArray):
-            self.distinct = arr.dictionary
-            self.indices = arr.indices.to_numpy(zero_copy_only=False)
-            self.counts = np.bincount(self.indices, minlength=len(self.distinct))
-            if blank is not None:
-                self.counts = self.counts - np.bincount(self.indices[blank], minlength=len(self.distinct))
-        else:
-            self.distinct = arr
-            self.indices = None
+        self.offset = offset
+        self.position = position
+        self.need = need
 
-    def expand(self, per_distinct: pa.Array) -> pa.Array:
-        return per_distinct if self.indices is None else per_distinct.take(pa.array(self.indices))
-
-    def count(self, mask: pa.BooleanArray) -> int:
-        if self.indices is None:
-            if self.blank is None:
-                return mask.true_count
-            return int(np.count_nonzero(mask.to_numpy(zero_copy_only=False) & ~self.blank))
-        return int(self.counts[mask.to_numpy(zero_copy_only=False)].sum())
-
-    def flagged(
-        self, mask: pa.BooleanArray, need: int, offset: int, position: int, code: str | None, check: _FileCheck
-    ) -> list[_Failure]:
-        """Count the flagged cells and return the first `need` of them."""
-        n = self.count(mask)
-        if not n:
-            return []
-        check.failure_count += n
-        if not need:
-            return []
-        per = mask.to_numpy(zero_copy_only=False)
-        rows_mask = per if self.indices is None else per[self.indices]
+    def take(self, mask: np.ndarray, code: str | None, check: _FileCheck) -> list[_Failure]:
         if self.blank is not None:
-            rows_mask = rows_mask & ~self.blank
-        rows = np.flatnonzero(rows_mask)[:need]
-        return [_Failure(offset + int(r), position, code, self._text(int(r))) for r in rows]
-
-    def _text(self, row: int) -> str:
-        i = row if self.indices is None else int(self.indices[row])
-        return self.distinct[i].as_py()
+            mask = mask & ~self.blank  # a blank line is one problem, not one per cell
+        rows = np.flatnonzero(mask)
+        check.failure_count += len(rows)
+        return [
+            _Failure(self.offset + int(r), self.position, code, self.cells[int(r)].as_py())
+            for r in rows[: self.need]
+        ]
 
 
 class _LineMap:
@@ -490,30 +497,17 @@ class _LineMap:
 
 def _blank_rows(batch: pa.RecordBatch) -> np.ndarray | None:
     """Rows whose every cell is empty (blank lines), as a mask; None when there are none."""
-    empty = _empty_cells(batch.column(0))
-    if empty is None:
+    first = pc.binary_length(batch.column(0))
+    if pc.min(first).as_py() > 0:
         return None
-    rows = np.flatnonzero(empty)
+    rows = np.flatnonzero(pc.equal(first, 0).to_numpy(zero_copy_only=False))
     for column in batch.columns[1:]:
-        sub = column.take(pa.array(rows))
-        if isinstance(sub, pa.DictionaryArray):
-            sub = sub.dictionary_decode()
-        rows = rows[pc.equal(sub, "").to_numpy(zero_copy_only=False)]
+        rows = rows[pc.equal(column.take(pa.array(rows)), "").to_numpy(zero_copy_only=False)]
         if not len(rows):
             return None
     mask = np.zeros(batch.num_rows, dtype=bool)
     mask[rows] = True
     return mask
-
-
-def _empty_cells(column: pa.Array) -> np.ndarray | None:
-    if isinstance(column, pa.DictionaryArray):
-        empty = np.flatnonzero(pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False))
-        return np.isin(column.indices.to_numpy(zero_copy_only=False), empty) if len(empty) else None
-    lengths = pc.binary_length(column)
-    if not len(column) or pc.min(lengths).as_py() > 0:
-        return None
-    return pc.equal(lengths, 0).to_numpy(zero_copy_only=False)
 
 
 @contextmanager

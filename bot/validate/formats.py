@@ -62,9 +62,9 @@ def annotation(problem: Problem) -> str:
         props.append(f"line={problem.line}")
         if problem.col is not None:
             props.append(f"col={problem.col}")
-    title = problem.code if problem.column is None else f"{problem.code} ({problem.column})"
-    props.append(f"title={_escape_property(title)}")
-    return f"::error {','.join(props)}::{_escape_data(problem.message)}"
+    props.append(f"title={_escape_property(problem.code)}")
+    message = problem.message if problem.column is None else f"{problem.column}: {problem.message}"
+    return f"::error {','.join(props)}::{_escape_data(message)}"
 
 
 def github_annotations(report: ValidationReport) -> list[str]:

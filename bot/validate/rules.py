@@ -61,6 +61,7 @@ class Bound:
 class Evaluation:
     ok: pa.BooleanArray  # one flag per cell, never null
     values: pa.Array | None  # int64 / float64 values (null where the cell is not a number), None for strings
+    codes: pa.Array | None = None  # for a vocabulary rule: each cell's index in the vocabulary (null if absent)
 
 
 @dataclass(frozen=True)
@@ -76,27 +77,29 @@ class ColumnRule:
     description: str = ""
     explain: str | None = None  # x-explain: what a valid value looks like, for messages
     number_hint: dict[str, Any] | None = None  # x-number: the meaning of a patterned numeric string
+    # Every valid text, when the pattern/enum allows only a few: a hash lookup replaces the regex.
+    vocabulary: tuple[str, ...] | None = None
 
     @property
-    def low_cardinality(self) -> bool:
-        if self.type == "string":
-            return True
-        if self.type == "integer" and self.minimum and self.maximum:
-            return self.maximum.value - self.minimum.value <= _SMALL_RANGE
-        return False
+    def check_key(self) -> tuple[object, ...]:
+        """Equal for rules that check cells the same way (whatever their column)."""
+        return (self.type, self.minimum, self.maximum, self.pattern, self.enum, self.min_length, self.max_length)
 
     # -- the verdict, vectorised -------------------------------------------------------------------
-    def evaluate(self, cells: pa.Array) -> Evaluation:
-        """Check a string array (no nulls); cells that would not become a valid JSON value fail."""
+    def evaluate(self, cells: pa.Array | pa.ChunkedArray) -> Evaluation:
+        """Check string cells (no nulls); cells that would not become a valid JSON value fail."""
         if self.type == "integer":
             return self._evaluate_integer(cells)
         if self.type == "number":
             return self._evaluate_number(cells)
+        if self.vocabulary is not None:
+            codes = pc.index_in(cells, value_set=_value_set(self.vocabulary))
+            return Evaluation(pc.is_valid(codes), None, codes)
         return Evaluation(self._string_ok(cells), None)
 
     def _evaluate_integer(self, cells: pa.Array) -> Evaluation:
         lengths = pc.binary_length(cells)
-        if pc.ascii_is_decimal(cells).true_count == len(cells):
+        if _every(pc.ascii_is_decimal(cells)):
             # All digits (the usual case): the grammar only forbids leading zeros; cheaper than the regex.
             syntax = pc.invert(pc.and_(pc.starts_with(cells, "0"), pc.greater(lengths, 1)))
         else:
@@ -115,10 +118,10 @@ class ColumnRule:
                 ),
             )
             big = pc.and_(syntax, big)
-            if big.true_count:
+            if pc.any(big).as_py():
                 over_pos, over_neg = pc.and_not(big, neg), pc.and_(big, neg)
                 castable = pc.and_not(syntax, big)
-        every = castable.true_count == len(cells)
+        every = _every(castable)
         ints = pc.cast(cells if every else pc.if_else(castable, cells, "0"), pa.int64())
         ok = pc.and_(castable, self._bounds_ok(ints))
         if self.enum is not None:
@@ -132,13 +135,13 @@ class ColumnRule:
 
     def _evaluate_number(self, cells: pa.Array) -> Evaluation:
         syntax = pc.match_substring_regex(cells, f"^{NUMBER_TEXT}$")
-        every = syntax.true_count == len(cells)
+        every = _every(syntax)
         floats = pc.cast(cells if every else pc.if_else(syntax, cells, "0"), pa.float64())
         number = pc.and_(syntax, pc.is_finite(floats))
         ok = pc.and_(number, self._bounds_ok(floats))
         if self.enum is not None:
             ok = pc.and_(ok, pc.is_in(floats, value_set=pa.array(self.enum, pa.float64())))
-        if number.true_count == len(cells):
+        if _every(number):
             return Evaluation(ok, floats)
         return Evaluation(ok, pc.if_else(number, floats, pa.scalar(None, pa.float64())))
 
@@ -244,6 +247,15 @@ class ColumnRule:
         return f"{kind}{span}{about}"
 
 
+@cache
+def _value_set(vocabulary: tuple[str, ...]) -> pa.Array:
+    return pa.array(vocabulary, pa.string())
+
+
+def _every(mask: pa.Array | pa.ChunkedArray) -> bool:
+    return len(mask) == 0 or bool(pc.all(mask).as_py())
+
+
 def show_value(text: str, limit: int = 40) -> str:
     """A cell quoted for a message: whitespace and control characters visible, long values cut."""
     cut = text if len(text) <= limit else text[:limit] + "…"
@@ -342,7 +354,108 @@ def _compile_property(name: str, spec: dict[str, Any]) -> ColumnRule:
         description=spec.get("description", ""),
         explain=spec.get("x-explain"),
         number_hint=spec.get("x-number"),
+        vocabulary=_vocabulary(kind, pattern, enum, spec.get("minLength"), spec.get("maxLength")),
     )
+
+
+# -- finite patterns ---------------------------------------------------------------------------------
+_VOCABULARY_LIMIT = 4096
+
+
+def _vocabulary(
+    kind: str, pattern: str | None, enum: list[Any] | None, min_length: int | None, max_length: int | None
+) -> tuple[str, ...] | None:
+    """Every string a string column accepts, when that is a small finite set; else None."""
+    if kind != "string" or (pattern is None and enum is None):
+        return None
+    words = finite_language(pattern) if pattern is not None else None
+    if enum is not None:
+        texts = {str(v) for v in enum if isinstance(v, str)}
+        words = texts if words is None else words & texts
+    if words is None:
+        return None
+    words = {
+        w for w in words
+        if (min_length is None or len(w) >= min_length) and (max_length is None or len(w) <= max_length)
+        and (pattern is None or re.search(pattern, w))
+    }
+    return tuple(sorted(words))
+
+
+def finite_language(pattern: str) -> set[str] | None:
+    """The strings a pattern anchored at both ends (^...$) matches, if few; None if infinite or too many.
+
+    Understands literals, [ranges], groups, | and bounded repeats: what a value vocabulary needs.
+    Anything else (\\d, ., *, flags, look-arounds) gives None and the regex is used instead.
+    """
+    import re._constants as c
+    import re._parser as parser
+
+    try:
+        tree = parser.parse(pattern)
+    except re.error:
+        return None
+    items = list(tree)
+    if tree.state.flags & ~(c.SRE_FLAG_UNICODE) or len(items) < 2:
+        return None
+    if items[0] != (c.AT, c.AT_BEGINNING) or items[-1] not in ((c.AT, c.AT_END), (c.AT, c.AT_END_STRING)):
+        return None
+
+    def seq(nodes: list[Any]) -> set[str] | None:
+        out = {""}
+        for node in nodes:
+            part = one(node)
+            if part is None:
+                return None
+            out = {a + b for a in out for b in part}
+            if len(out) > _VOCABULARY_LIMIT:
+                return None
+        return out
+
+    def one(node: tuple[Any, Any]) -> set[str] | None:
+        op, arg = node
+        if op is c.LITERAL:
+            return {chr(arg)}
+        if op is c.IN:
+            chars: set[str] = set()
+            for kind, value in arg:
+                if kind is c.LITERAL:
+                    chars.add(chr(value))
+                elif kind is c.RANGE and value[1] - value[0] < 256:
+                    chars |= {chr(x) for x in range(value[0], value[1] + 1)}
+                else:
+                    return None
+            return chars
+        if op is c.SUBPATTERN:
+            _group, add, remove, sub = arg
+            return seq(list(sub)) if not add and not remove else None
+        if op is c.BRANCH:
+            out: set[str] = set()
+            for alternative in arg[1]:
+                part = seq(list(alternative))
+                if part is None:
+                    return None
+                out |= part
+            return out
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            lo, hi, sub = arg
+            if hi is c.MAXREPEAT or hi > 64:
+                return None
+            body = seq(list(sub))
+            if body is None:
+                return None
+            out, power = set(), {""}
+            for k in range(hi + 1):
+                if k >= lo:
+                    out |= power
+                if k < hi:
+                    power = {a + b for a in power for b in body}
+                if len(out) > _VOCABULARY_LIMIT or len(power) > _VOCABULARY_LIMIT:
+                    return None
+            return out
+        return None
+
+    return seq(items[1:-1])
 
 
 def _bound(spec: dict[str, Any], inclusive: str, exclusive: str, tighter: Any, name: str) -> Bound | None:

@@ -27,6 +27,7 @@ _PIECE = 1 << 20  # compressed bytes read at a time
 _HEADER_LIMIT = 1 << 20
 _BOMB_FLOOR = 1 << 16  # compressed bytes below which the ratio is not judged yet
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_LF_AFTER_CRLF = "this line ends in LF but the header in CRLF; use one line ending throughout"
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
@@ -205,14 +206,14 @@ class FieldText:
         except StreamFailure as exc:
             self.failure = exc
             raise
+        if self.size == 0:
+            return None
         end = self._pending.find(b"\n")
         if end < 0:
             if len(self._pending) > _HEADER_LIMIT:
                 raise StreamFailure("bad-header", "the first line is over 1 MiB long: this is not a field CSV", 1)
             end = len(self._pending)
         header, self._pending = self._pending[:end], self._pending[end + 1:]
-        if not header and self._eof and not self._pending and end == 0 and self.size == 0:
-            return None
         self.crlf = header.endswith(b"\r")
         self.line = 1
         return header[:-1] if self.crlf else header
@@ -250,13 +251,13 @@ class FieldText:
         return self._checked(chunk, final=False)
 
     def _checked(self, chunk: bytes, *, final: bool) -> bytes:
-        """Scan one chunk (whole lines, unless a line is longer than a block) and repair it for pyarrow."""
+        """Scan one chunk of whole lines, note what breaks the text rules, and repair it for pyarrow."""
         first_line = self.line + 1
         newlines = chunk.count(b"\n")
         if b"\r" in chunk:
             chunk = self._line_endings(chunk, first_line)
         elif self.crlf and newlines:
-            self._note("mixed-line-endings", first_line, "this line ends in LF but the header in CRLF")
+            self._note("mixed-line-endings", first_line, _LF_AFTER_CRLF, newlines)
         if not chunk.isascii():
             chunk = self._utf8(chunk, first_line)
         if self.cells is not None:
@@ -279,8 +280,8 @@ class FieldText:
             bare = list(_BARE_LF.finditer(chunk))
             if bare:
                 self._note(
-                    "mixed-line-endings", first_line + chunk.count(b"\n", 0, bare[0].start()),
-                    "this line ends in LF but the header in CRLF; use one line ending throughout", len(bare),
+                    "mixed-line-endings", first_line + chunk.count(b"\n", 0, bare[0].start()), _LF_AFTER_CRLF,
+                    len(bare),
                 )
         elif crlf:
             at = chunk.find(b"\r\n")

@@ -10,8 +10,6 @@ import pytest
 
 from bot.sample import field_csv_bytes
 
-BAD_DIR = Path(__file__).parent.parent / "data" / "bad"
-
 
 @pytest.fixture
 def make_field(tmp_path: Path) -> Callable[..., Path]:

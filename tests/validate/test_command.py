@@ -85,7 +85,7 @@ def test_github_format_annotates_and_appends_the_job_summary(make_field, set_cel
     assert main(["validate", "--format", "github", "fields"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("::error file=fields/field_297.csv,line=4,col=")
-    assert ",title=out-of-range (ccd)::" in out[0]
+    assert ",title=out-of-range::ccd: " in out[0]
     text = summary.read_text()
     assert text.startswith("earlier step\n## Field file validation")
     assert "| fields/field\\_297.csv | 10 | **invalid** | 1 |" in text
@@ -115,6 +115,7 @@ def test_a_pull_request_run_validates_the_files_it_adds_or_modifies(
     make_field(297, 10, folder=repo / "fields", edit=_bad_ccd(set_cell, 6))  # added, invalid
     (repo / "fields" / "field_299.csv").unlink()  # deleted: nothing to validate
     (repo / "docs.md").write_text("outside the fields folder")
+    make_field(300, 5, folder=repo / "fields" / "sub")  # added in a subfolder: the build would miss it
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "head")
     head = _git(repo, "rev-parse", "HEAD")
@@ -126,8 +127,9 @@ def test_a_pull_request_run_validates_the_files_it_adds_or_modifies(
     assert main(["validate", "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [(f["path"], f["valid"]) for f in doc["files"]] == [
-        ("fields/field_296.csv", True), ("fields/field_297.csv", False)]
-    assert [(e["path"], e["line"], e["code"]) for e in doc["errors"]] == [("fields/field_297.csv", 6, "out-of-range")]
+        ("fields/field_296.csv", True), ("fields/field_297.csv", False), ("fields/sub/field_300.csv", False)]
+    assert [(e["path"], e["line"], e["code"]) for e in doc["errors"]] == [
+        ("fields/field_297.csv", 6, "out-of-range"), ("fields/sub/field_300.csv", None, "not-a-field-file")]
 
 
 def test_a_pull_request_run_needs_its_event_payload(tmp_path, monkeypatch, capsys) -> None:

@@ -18,7 +18,7 @@ from bot.config import ValidationSettings
 from bot.scope import CLASS_COLUMNS, POSITIVE_THRESHOLD
 from bot.validate.engine import validate_file, validate_paths
 
-from .conftest import BAD_DIR
+BAD_DIR = Path(__file__).parent.parent / "data" / "bad"
 
 MANIFEST = json.loads((BAD_DIR / "manifest.json").read_text())
 
@@ -242,3 +242,36 @@ def test_validation_never_writes_the_file(make_field, set_cell) -> None:
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     validate_file(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_the_id_check_spills_to_disk_with_the_same_findings(make_field, monkeypatch) -> None:
+    def edit(lines: list[bytes]) -> list[bytes]:
+        for target, source in ((150, 3), (151, 3), (290, 120)):
+            cells = lines[target].split(b",")
+            cells[0] = lines[source].split(b",")[0]
+            lines[target] = b",".join(cells)
+        return lines
+
+    path = make_field(296, 300, edit=edit)
+    in_memory = validate_file(path)
+    monkeypatch.setattr(engine, "ID_MEMORY_ROWS", 40)
+    monkeypatch.setattr(engine, "BLOCK_SIZE", 1 << 14)
+    spilled = validate_file(path)
+    assert in_memory.errors == spilled.errors
+    assert [(p.line, p.code) for p in spilled.errors] == [(151, "duplicate-id"), (152, "duplicate-id"),
+                                                          (291, "duplicate-id")]
+    assert "line 4" in spilled.errors[1].message and "line 121" in spilled.errors[2].message
+
+
+def test_a_crlf_file_with_lf_lines_and_a_header_that_is_not_utf8(make_field, tmp_path: Path) -> None:
+    path = make_field(296, 8, ending=b"\r\n")
+    data = path.read_bytes()
+    lines = data.split(b"\r\n")
+    lines[4] = lines[4] + b"\n" + lines[5]  # line 5 ends in LF alone
+    del lines[5]
+    path.write_bytes(b"\r\n".join(lines))
+    report = validate_file(path)
+    assert [(p.line, p.code) for p in report.errors] == [(5, "mixed-line-endings")]
+    header = make_field(297, 3, name="field_297.csv", edit=lambda ls: [ls[0] + b",\xe9t\xe9", *ls[1:]])
+    codes = [(p.line, p.code) for p in validate_file(header).errors]
+    assert (1, "not-utf8") in codes and (1, "unknown-column") in codes

@@ -22,7 +22,7 @@ def _report(*problems: Problem, rows: int = 3, error_count: int | None = None) -
 def test_annotations_escape_properties_and_data_as_github_requires() -> None:
     p = Problem("fields/a,b:c%.csv", 7, "ra", "out-of-range", "50% off\r\nnext: line, here", col=12)
     assert annotation(p) == (
-        "::error file=fields/a%2Cb%3Ac%25.csv,line=7,col=12,title=out-of-range (ra)::50%25 off%0D%0Anext: line, here"
+        "::error file=fields/a%2Cb%3Ac%25.csv,line=7,col=12,title=out-of-range::ra: 50%25 off%0D%0Anext: line, here"
     )
 
 
@@ -47,7 +47,7 @@ def test_an_annotation_is_always_one_command_line(path: str, message: str) -> No
     props = head[len("error "):].split(",")
     assert [p.split("=", 1)[0] for p in props] == ["file", "line", "title"]
     decoded = body.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
-    assert decoded == message
+    assert decoded == "ra: " + message
 
 
 HOSTILE = "a | b `code` <script>alert(1)</script> [link](http://x) **bold**\nsecond line"
