@@ -9,8 +9,10 @@ past ``ID_MEMORY_ROWS`` rows.
 
 from __future__ import annotations
 
+import queue
 import re
 import sys
+import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -311,7 +313,7 @@ class _FileCheck:
                 quoted_strings_can_be_null=False,
             ),
         )
-        for batch in reader:
+        for batch in _read_ahead(reader):
             if not batch.num_rows:
                 continue
             offset = self.rows_read
@@ -436,6 +438,47 @@ class _FileCheck:
                     "each light curve appears once per file")
             for row, value, first in repeats
         ], count
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Parse the next batches in a thread while this one is checked.
+
+    The CSV parser and the compute kernels both release the GIL, so reading ahead uses the second core;
+    ``depth`` bounds the batches held in memory.
+    """
+    done = object()
+    ahead: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        """Queue ``item`` unless the consumer has gone; False when it has."""
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    return
+            offer(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    thread = threading.Thread(target=pump, name="csv-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _part(x: pa.Array | pa.ChunkedArray | None, start: int, length: int) -> pa.Array | None:
