@@ -20,7 +20,7 @@ from bot.notes.html import render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version, parse_version
-from bot.release.files import materialise_fields
+from bot.release.files import validate_fields
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,14 +92,9 @@ def field_stats(
     repo: Path, head: str, paths: Mapping[int, str], scratch: Path, settings: ValidationSettings
 ) -> dict[int, Any]:
     """Validate each new field file as committed at ``head`` and keep its statistics (None where missing)."""
-    try:
-        from bot.validate.engine import validate_paths
-    except ImportError:  # the validation engine has not landed in this tree yet
-        return dict.fromkeys(paths)
-    files = materialise_fields(repo, gitrepo.resolve(repo, head), dict(paths), scratch)
-    report = validate_paths(list(files.values()), settings=settings, display_root=repo)
+    files, report = validate_fields(repo, gitrepo.resolve(repo, head), dict(paths), scratch, settings)
     for file in report.files:
         if not file.valid:
             print(f"warning: {file.path} is not valid ({file.error_count} errors); "
                   "run `release-bot validate` on it", file=sys.stderr)
-    return {f: r.stats for f, r in zip(files, report.files, strict=True)}
+    return {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}

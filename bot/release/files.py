@@ -38,6 +38,21 @@ def materialise_fields(repo: Path, commit: str, paths: dict[int, str], scratch: 
     return out
 
 
+def validate_fields(
+    repo: Path, commit: str, paths: dict[int, str], scratch: Path, settings, progress: bool = False
+):
+    """Validate the fields' files as committed at ``commit``; reports name the repository paths."""
+    from bot.validate.engine import validate_file
+    from bot.validate.report import ValidationReport
+
+    files = materialise_fields(repo, commit, paths, scratch)
+    reports = [
+        validate_file(files[field], display_path=paths[field], settings=settings, progress=progress)
+        for field in sorted(files)
+    ]
+    return files, ValidationReport(files=reports)
+
+
 def _dirty(repo: Path, rels: list[str]) -> bool:
     if not rels:
         return False

@@ -10,9 +10,8 @@ from pathlib import PurePosixPath
 
 from bot import gitrepo
 from bot.release.context import RunContext
-from bot.release.files import materialise_fields
+from bot.release.files import validate_fields
 from bot.scope import field_from_filename
-from bot.validate.engine import validate_paths
 from bot.validate.formats import github_annotations, markdown_summary
 from bot.validate.report import FileReport, Problem, ValidationReport
 
@@ -49,10 +48,7 @@ def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0
             continue
         new_paths[field] = change.path
         (added if change.status == "added" else replaced).add(field)
-    files = materialise_fields(ctx.repo_dir, head, new_paths, ctx.workdir / "pr-fields")
-    report = validate_paths(
-        list(files.values()), settings=ctx.config.validation, display_root=ctx.repo_dir
-    )
+    _, report = validate_fields(ctx.repo_dir, head, new_paths, ctx.workdir / "pr-fields", ctx.config.validation)
     report = ValidationReport(files=[*report.files, *stray])
     for line in github_annotations(report):
         print(line)

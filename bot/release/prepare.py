@@ -25,9 +25,8 @@ from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
 from bot.release.context import RunContext, crash_point
-from bot.release.files import materialise_fields
+from bot.release.files import validate_fields
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
-from bot.validate.engine import validate_paths
 from bot.validate.report import ValidationReport
 from bot.zenodo import release as zenodo_release
 from bot.zenodo.models import Record
@@ -145,11 +144,11 @@ def prepare_release(
         removed = [f for f, (kind, _) in kinds.items() if kind == "removed"]
 
         # 1. validate what is about to be released, exactly as merged
-        files = materialise_fields(repo, head_sha, new_paths, ctx.workdir / "fields")
-        report = validate_paths(list(files.values()), settings=cfg.validation, display_root=repo, progress=progress)
+        files, report = validate_fields(repo, head_sha, new_paths, ctx.workdir / "fields", cfg.validation,
+                                        progress=progress)
         if not report.valid:
             raise InvalidFields(report)
-        stats = {f: r.stats for f, r in zip(files, report.files, strict=True)}
+        stats = {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}
         crash_point(ctx, "validate")
 
         # 2. the change set, the version, the new catalog
