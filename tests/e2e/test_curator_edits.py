@@ -27,7 +27,7 @@ def test_notes_edited_in_the_summary_survive_the_next_merge(world):
 
 
 def test_notes_edited_on_the_zenodo_draft_are_kept_and_reported(world):
-    run, merge_sha = merged_release(world)
+    _, merge_sha = merged_release(world)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {ZENODO_TOKEN}",
