@@ -126,10 +126,11 @@ def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | 
     return tag, resolve(repo, tag), tag[len(prefix):]
 
 
-def commit_authors(repo: str | Path, base: str | None, head: str) -> list[str]:
-    """``Name <email>`` of the authors and Co-authored-by trailers in ``base..head``, first seen first."""
+def commit_authors(repo: str | Path, base: str | None, head: str, path: str | None = None) -> list[str]:
+    """``Name <email>`` of the authors and Co-authored-by trailers of the commits in ``base..head``
+    (touching ``path`` when given), first seen first."""
     span = f"{_check_ref(base)}..{_check_ref(head)}" if base else _check_ref(head)
-    log = _git(repo, "log", "--format=%an <%ae>%x00%B%x01", span)
+    log = _git(repo, "log", "--format=%an <%ae>%x00%B%x01", span, *(["--", path] if path else []))
     seen: dict[str, None] = {}
     for entry in log.split("\x01"):
         if not entry.strip():

@@ -308,38 +308,13 @@ def build_changeset(
         merge_commit=gitrepo.resolve(repo_dir, head),
         fields_before=fields_before,
         pulls=pulls,
-        commit_authors=commit_people(repo_dir, base, head),
+        commit_authors=gitrepo.commit_authors(repo_dir, base, head, fields_dir),
         stats=stats,
         rows_before=rows_before,
         previous_version=previous_version,
         repo_url=repo_url,
         ignore_logins=ignore_logins,
     )
-
-
-_TRAILER = re.compile(r"^co-authored-by:\s*(.+?\s*<[^<>]*>)\s*$", re.IGNORECASE | re.MULTILINE)
-
-
-def commit_people(repo_dir: str, base: str, head: str) -> list[str]:
-    """``Name <email>`` of the commit authors and Co-authored-by trailers in ``base..head``, first seen first.
-
-    ``gitrepo.commit_authors`` gives names only; the address is what tells a GitHub login
-    (``id+login@users.noreply.github.com``). The address itself is never published.
-    """
-    import subprocess
-
-    from bot import gitrepo
-
-    span = f"{gitrepo.resolve(repo_dir, base)}..{gitrepo.resolve(repo_dir, head)}"
-    done = subprocess.run(["git", "-C", str(repo_dir), "log", "--format=%an <%ae>%x00%B%x01", span],
-                          capture_output=True, check=True)
-    seen: dict[str, None] = {}
-    for entry in done.stdout.decode("utf-8", "replace").split("\x01"):
-        author, _, body = entry.strip("\n").partition("\x00")
-        for person in (author, *_TRAILER.findall(body)):
-            if person.strip():
-                seen.setdefault(person.strip(), None)
-    return list(seen)
 
 
 def fields_at(repo_dir: str, ref: str, fields_dir: str) -> list[int]:

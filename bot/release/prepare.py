@@ -157,7 +157,7 @@ def prepare_release(
             merge_commit=head_sha,
             fields_before=previous.fields,
             pulls=_pull_refs(pulls),
-            commit_authors=gitrepo.commit_authors(repo, tag[1] if tag else None, head_sha),
+            commit_authors=gitrepo.commit_authors(repo, tag[1] if tag else None, head_sha, cfg.catalog.fields_dir),
             stats=stats,
             rows_before=_rows_before(previous),
             previous_version=latest.version,
