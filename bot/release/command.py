@@ -14,7 +14,7 @@ from bot import gitrepo
 from bot.config import load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, Finding
 from bot.release.context import RunContext, context_from_env
-from bot.release.prepare import open_published_catalog, prepare_release
+from bot.release.prepare import NothingToRelease, open_published_catalog, prepare_release
 from bot.scope import FIELDS_JSON, parse_fields_json
 from bot.zenodo import release as zenodo_release
 
@@ -29,7 +29,11 @@ def _context(args: argparse.Namespace, **overrides) -> RunContext:
 def run_draft(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="release-bot-"))
     ctx = _context(args, dry_run=args.dry_run, workdir=workdir)
-    prepared = prepare_release(ctx, head=args.head, progress=True)
+    try:
+        prepared = prepare_release(ctx, head=args.head, base=args.base, progress=True)
+    except NothingToRelease as exc:
+        ctx.console.print(exc.message)
+        return EXIT_OK
     d = prepared.draft
     ctx.console.print(f"{'would draft' if ctx.dry_run else 'drafted'} {prepared.version} "
                       f"(was {prepared.previous_version}): draft {d.draft_id}, DOI {d.doi or '(to reserve)'}")

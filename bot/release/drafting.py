@@ -10,7 +10,7 @@ from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_su
 from bot.notes.edits import kept_edits_note
 from bot.release.approve import STATUS_CONTEXT
 from bot.release.context import RunContext, crash_point
-from bot.release.prepare import InvalidFields, PreparedRelease, prepare_release
+from bot.release.prepare import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
 from bot.validate.formats import github_annotations, markdown_summary
 
 MAX_PULLS = 100
@@ -68,6 +68,10 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     newest = next((p for p in pulls if p.merge_commit_sha == head), pulls[-1] if pulls else None)
     try:
         prepared = prepare_release(ctx, head=head, pulls=pulls, previous_summary=_previous_summary(gh, pulls))
+    except NothingToRelease as exc:
+        print(exc.message)
+        ctx.write_summary(f"Nothing to release: {exc.message}")
+        return EXIT_OK
     except InvalidFields as exc:
         for line in github_annotations(exc.report):
             print(line)

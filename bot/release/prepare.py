@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot import gitrepo
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
+from bot.catalog.limits import check_record_limits
 from bot.catalog.previous import PreviousCatalog, open_previous
 from bot.errors import Finding
 from bot.github.models import DraftFile, PendingRelease, PullInfo
@@ -36,6 +37,16 @@ from bot.zenodo.release import DraftRequest, DraftResult, UploadFile
 PREPARE_STEPS: tuple[str, ...] = (
     "validate", "build", "notes", *(f"zenodo:{s}" for s in zenodo_release.STEPS), "summary",
 )
+
+
+class NothingToRelease(Finding):
+    """No field file changed since the last release: there is nothing to draft (not a failure)."""
+
+
+def _replaced_by_release(key: str) -> bool:
+    """The previous version's files a release replaces: the catalog zip (its name holds the field count)
+    and fields.json. Everything else is imported unchanged."""
+    return is_catalog_zip_name(key) or key == FIELDS_JSON
 
 
 class InvalidFields(Finding):
@@ -113,21 +124,23 @@ def prepare_release(
     ctx: RunContext,
     *,
     head: str = "HEAD",
+    base: str | None = None,
     pulls: Sequence[PullInfo] = (),
     previous_summary: tuple[str, PendingRelease] | None = None,
     progress: bool = False,
 ) -> PreparedRelease:
     """Bring Zenodo to the draft of the next version for ``head``; returns what was done.
 
-    ``pulls`` are the merged pull requests the release gathers (newest last); ``previous_summary`` is the
+    ``base`` overrides the last release's tag as the start of the change set. ``pulls`` are the merged
+    pull requests the release gathers (newest last); ``previous_summary`` is the
     body and state of the bot's last summary for the pending draft, whose curator edits are kept.
     """
     cfg = ctx.config
     repo = ctx.repo_dir
     head_sha = gitrepo.resolve(repo, head)
     tag = gitrepo.latest_release_tag(repo, cfg.github.tag_prefix)
-    base = tag[1] if tag else gitrepo.EMPTY_TREE
-    changed = gitrepo.changed_files(repo, base, head_sha, cfg.catalog.fields_dir)
+    since = gitrepo.resolve(repo, base) if base else (tag[1] if tag else None)
+    changed = gitrepo.changed_files(repo, since or gitrepo.EMPTY_TREE, head_sha, cfg.catalog.fields_dir)
 
     client = ctx.zenodo()
     latest = zenodo_release.latest_published(client, cfg.zenodo.record)
@@ -135,7 +148,7 @@ def prepare_release(
     try:
         kinds = classify_paths(changed, cfg.catalog.fields_dir, previous.fields)
         if not kinds:
-            raise Finding(
+            raise NothingToRelease(
                 "nothing to release: no field file changed since the last release",
                 hint=f"the last release is {tag[0] if tag else latest.version}; field files live in "
                 f"{cfg.catalog.fields_dir}/",
@@ -157,7 +170,7 @@ def prepare_release(
             merge_commit=head_sha,
             fields_before=previous.fields,
             pulls=_pull_refs(pulls),
-            commit_authors=gitrepo.commit_authors(repo, tag[1] if tag else None, head_sha, cfg.catalog.fields_dir),
+            commit_authors=gitrepo.commit_authors(repo, since, head_sha, cfg.catalog.fields_dir),
             stats=stats,
             rows_before=_rows_before(previous),
             previous_version=latest.version,
@@ -184,6 +197,9 @@ def prepare_release(
             previous, new_fields, remove=removed, workdir=build_dir,
             compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
         )
+        record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
+        record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
+        check_record_limits(record)
         crash_point(ctx, "build")
 
         # 3. the notes, keeping a curator's edits of the last summary
@@ -212,7 +228,7 @@ def prepare_release(
             DraftRequest(
                 concept_record=cfg.zenodo.record,
                 uploads=uploads,
-                replaces=lambda key: is_catalog_zip_name(key) or key == FIELDS_JSON,
+                replaces=_replaced_by_release,
                 version=version,
                 notes_html=notes_html,
                 publication_date=ctx.today,

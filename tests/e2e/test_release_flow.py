@@ -141,3 +141,14 @@ def test_the_workflow_command_line_runs_as_a_separate_process(world):
     assert push.code == 0, push.stderr
     assert "drafted v1.1.0" in push.stdout
     assert len(bot_comments(world, 1)) == 1
+
+
+def test_a_merge_without_field_changes_has_nothing_to_release(world):
+    world.open_pull(1, "Docs", CONTRIBUTOR, {"README.md": b"About the catalog\n"})
+    before = world.git("rev-parse", "main")
+    after = world.merge(1)
+    run = world.push(before, after)
+    assert run.code == 0, run.stderr
+    assert "nothing to release" in run.stdout
+    assert world.zenodo.drafts_of(world.concept_id) == []
+    assert bot_comments(world, 1) == []
