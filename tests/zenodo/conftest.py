@@ -26,13 +26,7 @@ from zenodo_support import (
     seed_release,
 )
 
-from bot.local.zenodo import frontend
 from bot.zenodo.release import latest_published
-
-# The server writes a response's headers and body in two sends; with Nagle's algorithm on, each answer
-# then waits ~40 ms for a delayed ACK on loopback. TCP_NODELAY removes that wait (reported to the lead:
-# the server should set it itself, and then this line can go).
-frontend._Handler.disable_nagle_algorithm = True
 
 
 @pytest.fixture
