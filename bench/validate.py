@@ -69,6 +69,8 @@ def bench_engine(path: Path) -> dict[str, float]:
     report = json.loads(out)
     if child.returncode != 0 or not report["valid"]:
         raise SystemExit(f"validate failed (exit {child.returncode}): {out[:500]!r}")
+    if report.get("warning_count"):  # bot.sample builds ids with the layout: a warning is a bug
+        raise SystemExit(f"validate warned on a sample file: {report['warnings'][:3]!r}")
     rows = report["files"][0]["rows"]
     return {"seconds": seconds, "rows": rows, "rss_mb": usage.ru_maxrss / 1024,
             "cpu": usage.ru_utime + usage.ru_stime}

@@ -148,7 +148,10 @@ def on_workflow_dispatch(ctx: RunContext, payload: dict[str, Any]) -> int:
         draft_id = str(inputs.get("draft_id") or "")
         if not draft_id.isdigit():
             raise UsageError(f"draft_id {draft_id!r} is not a Zenodo record id", hint="digits only")
-        return command.publish_by_id(ctx, draft_id)
+        from bot.release.approve import publish_dispatched
+
+        sender = str((payload.get("sender") or {}).get("login") or "")
+        return publish_dispatched(ctx, draft_id, sender)
     if action == "status":
         return command.report_status(ctx, fmt="text")
     raise UsageError(f"unknown action {action!r}", hint="use draft, publish or status")

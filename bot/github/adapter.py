@@ -373,6 +373,10 @@ class GitHubAdapter:
 
     # -- tags and releases --------------------------------------------------------------------------
 
+    def tag_commit(self, name: str) -> str | None:
+        """The commit tag ``name`` points at, or None when there is no such tag."""
+        return self._tag_target(name)
+
     def _tag_target(self, name: str) -> str | None:
         """The commit a tag points at (through an annotated tag object), or None when there is no tag."""
         try:

@@ -177,6 +177,7 @@ def authorize(
     fields_changed_since_summary: bool,
     draft_files: Mapping[str, str] | None,
     draft_published: bool,
+    other_authors: Iterable[str] = (),
 ) -> Approval | Refusal:
     """Check an approval against who asked and what is pending; the first failed check is the answer.
 
@@ -208,9 +209,10 @@ def authorize(
             "Please ask a maintainer to grant it, or another curator to approve.",
             "no-permission",
         )
-    if who == pr_author.casefold() and not allow_author:
+    authors = {pr_author.casefold(), *(a.casefold() for a in other_authors)}
+    if who in authors and not allow_author:
         return Refusal(
-            "the author of a pull request may not approve its own release. "
+            "the author of a pull request in this release may not approve its own release. "
             "Please ask another curator to approve.",
             "own-pr",
         )
@@ -237,8 +239,8 @@ def authorize(
         return Refusal(
             f"the default branch moved to {code_span(main_head_sha[:12])} with changes to the field files "
             f"since the summary (built from {code_span(pending.commit_sha[:12])}). "
-            "The bot will post an updated summary; "
-            "please approve that one.",
+            "The release workflow of that push posts an updated summary; please approve that one "
+            "(if none appears, a maintainer can run the dispatch workflow's draft action).",
             "stale",
         )
     if draft_files is None:

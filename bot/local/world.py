@@ -292,9 +292,9 @@ class LocalWorld:
         comment_id = self.comment(number, login, body)
         return self.issue_comment(number, comment_id, body, login, **kw)
 
-    def dispatch(self, inputs: Mapping[str, Any], **kw: Any) -> EventRun:
+    def dispatch(self, inputs: Mapping[str, Any], sender: str = "ada", **kw: Any) -> EventRun:
         main = self.git("rev-parse", "main")
-        payload = payloads.workflow_dispatch_event(dict(inputs), "main", self.github.repo_payload(), "ada")
+        payload = payloads.workflow_dispatch_event(dict(inputs), "main", self.github.repo_payload(), sender)
         return self.run(self.env("workflow_dispatch", payload, main), checkout=main, **kw)
 
 

@@ -118,3 +118,15 @@ def render_html(notes: ReleaseNotes) -> str:
     """The notes' HTML for Zenodo, ending with the bot's digest footer."""
     body = render_body_html(notes)
     return body + "\n" + notes_footer_html(body)
+
+
+def markdown_to_html(markdown: str) -> str:
+    """A curator's Markdown notes as Zenodo HTML: rendered, sanitised to the allowed tags, digest footer.
+
+    Raw HTML in the Markdown (e.g. ``<details>``) is passed to the sanitiser, which keeps its text and
+    drops the tags Zenodo does not allow.
+    """
+    from markdown_it import MarkdownIt
+
+    body = clean_html(MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown))
+    return body + notes_footer_html(body)

@@ -1,16 +1,20 @@
-"""A curator's approval comment: check who and what, publish the draft, tell everyone the DOI.
+"""A curator's approval: check who and what, publish the draft, tell everyone the DOI.
 
-The comment is hostile input: it is only ever parsed by ``parse_approval``, and what is published is the
-draft the bot's own summary describes, checked against Zenodo, never anything the comment says.
+A comment is hostile input: it is only ever parsed by ``parse_approval``, and what is published is the
+draft the bot's own summary describes, checked against Zenodo and git, never anything the comment says.
+The same checks guard a publish started by hand from the dispatch workflow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import gitrepo
+from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.github.adapter import GitHubAdapter
-from bot.github.approval import Approval, Refusal, authorize, parse_approval
-from bot.github.models import PendingRelease
+from bot.github.approval import Approval, ApprovalRequest, Refusal, authorize, parse_approval
+from bot.github.markdown import code_span
+from bot.github.models import PendingRelease, Permission
 from bot.github.summary import (
     SUMMARY_MARKER,
     extract_notes,
@@ -27,6 +31,7 @@ from bot.zenodo.models import Record
 STATUS_CONTEXT = "release-bot/catalog"
 # The steps after an approval, in order; a test crashes the run after each and checks a rerun finishes.
 PUBLISH_STEPS: tuple[str, ...] = ("publish", "tag", "release", "status", "announce")
+COMPARE_FILE_LIMIT = 300  # GitHub's compare lists at most this many files
 
 
 @dataclass(frozen=True)
@@ -46,14 +51,105 @@ class ApprovalOutcome:
     state: PendingRelease | None = None
 
 
+# -- deciding ---------------------------------------------------------------------------------------
+
+
 def _fields_changed(ctx: RunContext, gh: GitHubAdapter, since: str, head: str) -> bool:
+    """Did the default branch change the field files after the summarised commit?"""
     if since == head:
         return False
-    prefix = ctx.config.catalog.fields_dir.rstrip("/") + "/"
-    return any(
-        f.path.startswith(prefix) or (f.previous_path or "").startswith(prefix)
-        for f in gh.changed_files_between(since, head)
+    fields_dir = ctx.config.catalog.fields_dir
+    try:  # the job checks out the default branch with its history: git answers exactly
+        return bool(gitrepo.changed_files(ctx.repo_dir, since, head, fields_dir))
+    except gitrepo.GitError:
+        pass
+    prefix = fields_dir.rstrip("/") + "/"
+    files = gh.changed_files_between(since, head)
+    if len(files) >= COMPARE_FILE_LIMIT:
+        return True  # the list may be cut short: assume the worst
+    return any(f.path.startswith(prefix) or (f.previous_path or "").startswith(prefix) for f in files)
+
+
+def _draft_state(ctx: RunContext, pending: PendingRelease) -> tuple[dict[str, str] | None, bool, list[str]]:
+    """(files as Zenodo lists them, published already?, integrity problems of the summary's state)."""
+    client = ctx.zenodo()
+    problems: list[str] = []
+    if pending.concept_record != ctx.config.zenodo.record:
+        problems.append(f"the summary names record {pending.concept_record}, the configuration "
+                        f"{ctx.config.zenodo.record}")
+    latest = client.latest_record(ctx.config.zenodo.record)
+    draft = client.find_draft(pending.draft_id)
+    if draft is not None and not draft.is_published:
+        record = draft
+        files = {k: f.md5 or "" for k, f in client.draft_files(pending.draft_id).items()}
+        published = False
+    else:
+        found = client.find_record(pending.draft_id)
+        if found is None:
+            return None, False, problems
+        record = found
+        files = {k: f.md5 or "" for k, f in client.record_files(found.id).items()}
+        published = found.is_published
+    if latest.concept_id and record.concept_id and record.concept_id != latest.concept_id:
+        problems.append(f"draft {pending.draft_id} is not a version of record {ctx.config.zenodo.record}")
+    if record.doi and pending.doi and record.doi != pending.doi:
+        problems.append(f"the draft's DOI is {record.doi}, the summary's {pending.doi}")
+    return files, published, problems
+
+
+def decide(
+    ctx: RunContext,
+    gh: GitHubAdapter,
+    request: ApprovalRequest,
+    *,
+    approver: str,
+    action: str,
+    pending: PendingRelease | None,
+    pr_author: str,
+    announced: bool,
+) -> Approval | Refusal:
+    """Every check an approval must pass; the cheap ones (who is asking) before any Zenodo call."""
+    cfg = ctx.config
+    is_curator = approver.casefold() in {c.casefold() for c in cfg.approval.curators}
+    permission = gh.permission(approver) if is_curator else Permission("none", "none")
+    common = {
+        "commenter": approver, "permission": permission, "pr_author": pr_author,
+        "curators": cfg.approval.curators, "min_permission": cfg.approval.min_permission,
+        "allow_author": cfg.approval.allow_author, "action": action,
+    }
+    first = authorize(request, **common, pending=None, main_head_sha="", fields_changed_since_summary=False,
+                      draft_files=None, draft_published=False)
+    if first.code != "no-pending" or pending is None:
+        return first  # refused on who is asking, or nothing is pending here
+    authors = [gh.pull(n).author for n in pending.prs]
+    main_head = gh.branch_head(gh.default_branch())
+    draft_files, published, problems = _draft_state(ctx, pending)
+    # Once Zenodo has published the draft, later merges cannot make it stale: only the announcing is left.
+    fields_changed = not published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
+    verdict = authorize(
+        request, **common, other_authors=authors, pending=pending, main_head_sha=main_head,
+        fields_changed_since_summary=fields_changed, draft_files=draft_files,
+        # Published but not yet announced: a run that died after publishing; this approval finishes it.
+        draft_published=published and announced,
     )
+    if isinstance(verdict, Refusal):
+        return verdict
+    try:
+        on_main = gitrepo.is_ancestor(ctx.repo_dir, pending.commit_sha, main_head)
+    except gitrepo.GitError:
+        on_main = False
+    if not on_main:
+        problems.append(f"the summarised commit {pending.commit_sha[:12]} is not on the default branch")
+    if problems:
+        return Refusal(
+            "the summary no longer matches the repository and Zenodo (" + "; ".join(problems) + "). "
+            "Rerun the release workflow to rebuild the draft and its summary, then approve the new one.",
+            "tampered",
+        )
+    return verdict
+
+
+# -- the comment handler ----------------------------------------------------------------------------
 
 
 def _refuse(gh: GitHubAdapter, comment: ApprovalComment, refusal: Refusal) -> ApprovalOutcome:
@@ -65,51 +161,20 @@ def _refuse(gh: GitHubAdapter, comment: ApprovalComment, refusal: Refusal) -> Ap
 def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment) -> ApprovalOutcome:
     """Act on one PR comment; most comments are not approvals and are ignored without a word."""
     cfg = ctx.config
+    if comment.commenter.casefold() == cfg.github.bot_login.casefold():
+        return ApprovalOutcome("ignored")  # the bot's own comments quote the command
     request = parse_approval(comment.body, cfg.approval.command)
     if request is None:
         return ApprovalOutcome("ignored")
     gh.react(comment.comment_id, "eyes")
     if isinstance(request, Refusal):
         return _refuse(gh, comment, request)
-
     sticky = gh.find_sticky(comment.pr_number, SUMMARY_MARKER)
     pending = parse_state(sticky.body) if sticky else None
-    pull = gh.pull(comment.pr_number)
-    permission = gh.permission(comment.commenter)
-    main_head = gh.branch_head(gh.default_branch())
-    fields_changed = pending is not None and _fields_changed(ctx, gh, pending.commit_sha, main_head)
-
-    draft_files: dict[str, str] | None = None
-    published = False
-    if pending is not None:
-        client = ctx.zenodo()
-        draft = client.find_draft(pending.draft_id)
-        if draft is not None and not draft.is_published:
-            draft_files = {k: f.md5 or "" for k, f in client.draft_files(pending.draft_id).items()}
-        else:
-            record = client.find_record(pending.draft_id)
-            published = record is not None and record.is_published
-            if published and record is not None:
-                draft_files = {k: f.md5 or "" for k, f in client.record_files(record.id).items()}
-        # Published but not yet announced: a run that died after publishing; finish its work.
-        if published and gh.find_sticky(comment.pr_number, published_marker(pending.version)) is None:
-            published = False
-
-    verdict = authorize(
-        request,
-        commenter=comment.commenter,
-        permission=permission,
-        pr_author=pull.author,
-        curators=cfg.approval.curators,
-        min_permission=cfg.approval.min_permission,
-        allow_author=cfg.approval.allow_author,
-        pending=pending,
-        action=comment.action,
-        main_head_sha=main_head,
-        fields_changed_since_summary=fields_changed,
-        draft_files=draft_files,
-        draft_published=published,
-    )
+    announced = pending is not None and gh.find_sticky(
+        comment.pr_number, published_marker(pending.version)) is not None
+    verdict = decide(ctx, gh, request, approver=comment.commenter, action=comment.action, pending=pending,
+                     pr_author=gh.pull(comment.pr_number).author, announced=announced)
     if isinstance(verdict, Refusal):
         return _refuse(gh, comment, verdict)
     assert pending is not None and sticky is not None
@@ -119,6 +184,54 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
                                                  record.html_url or "", _concept_doi(record)))
     gh.react(comment.comment_id, "rocket")
     return ApprovalOutcome("published", record=record, state=pending)
+
+
+# -- a publish started by hand (workflow_dispatch) --------------------------------------------------
+
+
+def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, str, PendingRelease] | None:
+    """The PR whose bot summary describes ``draft_id`` (among those merged since the last release)."""
+    from bot.release.drafting import merged_pulls
+    from bot.release.prepare import open_published_catalog, release_base
+
+    latest = zenodo_release.latest_published(ctx.zenodo(), ctx.config.zenodo.record)
+    with open_published_catalog(ctx, latest) as previous:
+        since = release_base(ctx, latest, previous)
+    for pull in reversed(merged_pulls(ctx, gh, since, "HEAD")):
+        sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
+        state = parse_state(sticky.body) if sticky else None
+        if sticky and state and state.draft_id == draft_id:
+            return pull.number, sticky.body, state
+    return None
+
+
+def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
+    """Publish from the dispatch workflow: the sender must pass every check a curator's comment does."""
+    gh = ctx.github()
+    found = find_summary(ctx, gh, draft_id)
+    if found is None:
+        ctx.console.print(f"refused: no summary of the bot describes draft {draft_id}; approve a release on "
+                          "its pull request, or run the draft action first")
+        return EXIT_FINDING
+    number, body, pending = found
+    announced = gh.find_sticky(number, published_marker(pending.version)) is not None
+    verdict = decide(ctx, gh, ApprovalRequest(draft_id), approver=sender, action="created", pending=pending,
+                     pr_author=gh.pull(number).author, announced=announced)
+    if isinstance(verdict, Refusal):
+        ctx.console.print(f"refused ({verdict.code}): {verdict.reason}")
+        ctx.write_summary(f"Publishing draft {code_span(draft_id)} was refused: {verdict.reason}")
+        return EXIT_FINDING
+    if ctx.dry_run:
+        zenodo_release.publish_draft(ctx.zenodo(), draft_id, expected_files=pending.checksums(),
+                                     version=pending.version, publication_date=ctx.today, dry_run=True)
+        return EXIT_OK
+    record = publish(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
+    ctx.console.print(f"published {record.version}: DOI {record.doi}")
+    ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
+    return EXIT_OK
+
+
+# -- publishing -------------------------------------------------------------------------------------
 
 
 def _concept_doi(record: Record) -> str | None:
@@ -132,8 +245,18 @@ def publish(
 ) -> Record:
     """Publish the approved draft, then tag, release, set the status and post the DOI on every PR.
 
-    Each step is idempotent, so a run that died half-way is finished by the next approval run.
+    Each step is idempotent, so a run that died half-way is finished by the next approval run. The tag is
+    checked first: a version whose tag already names another commit is never published.
     """
+    tag = f"{ctx.config.github.tag_prefix}{approval.version}"
+    tagged = gh.tag_commit(tag)
+    if tagged is not None and tagged != approval.commit_sha:
+        from bot.errors import Finding
+
+        raise Finding(
+            f"tag {tag} already points at {tagged[:12]}, not at the release's commit {approval.commit_sha[:12]}",
+            hint="delete the stray tag if it was made by mistake, then approve again; nothing was published",
+        )
     client = ctx.zenodo()
     record = zenodo_release.publish_draft(
         client,
@@ -145,7 +268,6 @@ def publish(
     crash_point(ctx, "publish")
     doi = record.doi or approval.doi
     concept_doi = _concept_doi(record)
-    tag = f"{ctx.config.github.tag_prefix}{approval.version}"
     gh.create_tag(tag, approval.commit_sha, f"SCoPe catalog {approval.version} ({doi})")
     crash_point(ctx, "tag")
     badge = f"[![DOI](https://zenodo.org/badge/DOI/{doi}.svg)](https://doi.org/{doi})"

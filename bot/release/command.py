@@ -43,46 +43,22 @@ def run_draft(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _summarised(ctx: RunContext, draft_id: str):
-    """The bot's summary describing ``draft_id`` on a PR merged since the last release, if any."""
-    from bot.github.summary import SUMMARY_MARKER, extract_notes, parse_state
-    from bot.release.drafting import merged_pulls
-
-    gh = ctx.github()
-    for pull in reversed(merged_pulls(ctx, gh, "HEAD")):
-        sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
-        state = parse_state(sticky.body) if sticky else None
-        if sticky and state and state.draft_id == draft_id:
-            return gh, state, extract_notes(sticky.body) or ""
-    return None
-
-
 def publish_by_id(ctx: RunContext, draft_id: str) -> int:
-    """Publish a draft by hand (workflow_dispatch or CLI): the draft must be complete and committed.
+    """Publish a draft from the command line (a maintainer holding the Zenodo token).
 
-    In a GitHub run, when a summary describes the draft, the checksums it showed are the ones required,
-    and the tag, the GitHub Release and the DOI comments follow as after a curator's approval.
+    The draft must be a complete, committed version of the configured record. In GitHub runs, publishing
+    by hand goes through ``approve.publish_dispatched``, which applies a curator's checks.
     """
-    summarised = _summarised(ctx, draft_id) if ctx.github_repository and ctx.github_token else None
-    if summarised is not None:
-        from bot.github.approval import Approval
-        from bot.release.approve import publish
-
-        gh, state, notes = summarised
-        if ctx.dry_run:
-            return _publish_checked(ctx, draft_id)
-        approval = Approval(draft_id=state.draft_id, version=state.version, doi=state.doi,
-                            commit_sha=state.commit_sha, curator="workflow_dispatch", prs=state.prs)
-        record = publish(ctx, gh, approval, state, notes)
-        ctx.console.print(f"published {record.version}: DOI {record.doi}")
-        ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
-        return EXIT_OK
     return _publish_checked(ctx, draft_id)
 
 
 def _publish_checked(ctx: RunContext, draft_id: str) -> int:
     client = ctx.zenodo()
     draft = client.get_draft(draft_id)
+    latest = client.latest_record(ctx.config.zenodo.record)
+    if draft.concept_id != latest.concept_id:
+        raise Finding(f"draft {draft_id} is not a version of record {ctx.config.zenodo.record}",
+                      hint="check the draft id; `release-bot status` shows the pending draft")
     files = client.draft_files(draft_id)
     pending = [k for k, f in files.items() if not f.committed]
     if pending or not files:

@@ -16,11 +16,10 @@ from bot.validate.formats import github_annotations, markdown_summary
 MAX_PULLS = 100
 
 
-def merged_pulls(ctx: RunContext, gh: GitHubAdapter, head: str) -> list[PullInfo]:
-    """The merged PRs whose commits touched the fields since the last release, oldest first."""
-    tag = gitrepo.latest_release_tag(ctx.repo_dir, ctx.config.github.tag_prefix)
+def merged_pulls(ctx: RunContext, gh: GitHubAdapter, since: str | None, head: str) -> list[PullInfo]:
+    """The merged PRs whose commits touched the fields in ``since..head``, oldest first."""
     commits = gitrepo.first_parent_commits(
-        ctx.repo_dir, tag[1] if tag else None, head, path=ctx.config.catalog.fields_dir, limit=MAX_PULLS
+        ctx.repo_dir, since, head, path=ctx.config.catalog.fields_dir, limit=MAX_PULLS
     )
     found: dict[int, PullInfo] = {}
     for sha in commits:
@@ -64,15 +63,22 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     """Prepare the release draft for a merge to the default branch and tell the PRs about it."""
     gh = ctx.github()
     head = gitrepo.resolve(ctx.repo_dir, head)
-    pulls = merged_pulls(ctx, gh, head)
-    newest = next((p for p in pulls if p.merge_commit_sha == head), pulls[-1] if pulls else None)
+
+    def gather(since: str | None) -> tuple[list[PullInfo], tuple[str, PendingRelease] | None]:
+        pulls = merged_pulls(ctx, gh, since, head)
+        return pulls, _previous_summary(gh, pulls)
+
+    def newest_of(pulls: list[PullInfo]) -> PullInfo | None:
+        return next((p for p in pulls if p.merge_commit_sha == head), pulls[-1] if pulls else None)
+
     try:
-        prepared = prepare_release(ctx, head=head, pulls=pulls, previous_summary=_previous_summary(gh, pulls))
+        prepared = prepare_release(ctx, head=head, gather=gather)
     except NothingToRelease as exc:
         print(exc.message)
         ctx.write_summary(f"Nothing to release: {exc.message}")
         return EXIT_OK
     except InvalidFields as exc:
+        newest = newest_of(exc.pulls)
         for line in github_annotations(exc.report):
             print(line)
         text = ("### The release was not drafted\n\nThe merged field files do not validate; fix them in a new "
@@ -82,6 +88,8 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
             gh.upsert_sticky(newest.number, SUMMARY_MARKER, SUMMARY_MARKER + "\n" + text)
             gh.set_status(head, "failure", STATUS_CONTEXT, "field files do not validate")
         return EXIT_FINDING
+    pulls = prepared.pulls
+    newest = newest_of(pulls)
     body = summary_body(ctx, prepared)
     ctx.write_summary(body)
     if ctx.dry_run:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from bot.errors import Finding
 from bot.github.models import DraftFile, PendingRelease, PullInfo
 from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
 from bot.notes.edits import markdown_digest, merge_curator_edits
-from bot.notes.html import render_html
+from bot.notes.html import markdown_to_html, render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
@@ -39,6 +39,10 @@ PREPARE_STEPS: tuple[str, ...] = (
 )
 
 
+# since-commit -> (merged pull requests since it, oldest first; the bot's last summary: body and state)
+Gather = Callable[[str | None], tuple[list[PullInfo], tuple[str, PendingRelease] | None]]
+
+
 class NothingToRelease(Finding):
     """No field file changed since the last release: there is nothing to draft (not a failure)."""
 
@@ -52,13 +56,14 @@ def _replaced_by_release(key: str) -> bool:
 class InvalidFields(Finding):
     """The merged field files do not validate: nothing is built or sent to Zenodo."""
 
-    def __init__(self, report: ValidationReport) -> None:
+    def __init__(self, report: ValidationReport, pulls: Sequence[PullInfo] = ()) -> None:
         bad = [f.path for f in report.files if not f.valid]
         super().__init__(
             f"{len(bad)} field file(s) failed validation: {', '.join(bad)}",
             hint="fix the files in a new pull request; the release is rebuilt on the next merge",
         )
         self.report = report
+        self.pulls = list(pulls)
 
 
 @dataclass
@@ -93,6 +98,40 @@ def open_published_catalog(ctx: RunContext, record: Record) -> PreviousCatalog:
                          token=ctx.zenodo_token)
 
 
+def release_base(ctx: RunContext, latest: Record, previous: PreviousCatalog) -> str | None:
+    """The commit Zenodo's latest version was built from: where the next release's change set starts.
+
+    Zenodo decides what the last release is, never a guess from git: its version's tag, or, when a run died
+    after publishing and before tagging, the commit the bot recorded in that version's manifest. None for
+    the first bot-made release on top of a version made by hand.
+    """
+    prefix = ctx.config.github.tag_prefix
+    tag = f"{prefix}{latest.version}"
+    try:
+        return gitrepo.resolve(ctx.repo_dir, tag)
+    except gitrepo.GitError:
+        pass
+    recorded = {
+        (m.get("source") or {}).get("commit")
+        for m in (previous.manifest or {}).values()
+        if (m.get("source") or {}).get("version") == latest.version
+    } - {None}
+    if len(recorded) == 1:
+        commit = recorded.pop()
+        ctx.console.print(f"warning: {latest.version} is published but not tagged {tag}; "
+                          "the approval run that published it did not finish (approving again finishes it)")
+        return gitrepo.resolve(ctx.repo_dir, commit)
+    newest = gitrepo.latest_release_tag(ctx.repo_dir, prefix)
+    if newest is None:
+        return None
+    raise Finding(
+        f"Zenodo's latest version is {latest.version} (record {latest.id}) but the repository has no tag {tag} "
+        f"and its newest release tag is {newest[0]}",
+        hint=f"if {newest[0]} was made by mistake, delete it; if {latest.version} was published by hand, tag "
+        f"the commit it was built from as {tag}",
+    )
+
+
 def _rows_before(previous: PreviousCatalog) -> dict[int, int]:
     manifest = previous.manifest or {}
     return {f: int(m["rows"]) for f, m in manifest.items() if isinstance(m.get("rows"), int)}
@@ -125,32 +164,30 @@ def prepare_release(
     *,
     head: str = "HEAD",
     base: str | None = None,
-    pulls: Sequence[PullInfo] = (),
-    previous_summary: tuple[str, PendingRelease] | None = None,
+    gather: Gather | None = None,
     progress: bool = False,
 ) -> PreparedRelease:
     """Bring Zenodo to the draft of the next version for ``head``; returns what was done.
 
-    ``base`` overrides the last release's tag as the start of the change set. ``pulls`` are the merged
-    pull requests the release gathers (newest last); ``previous_summary`` is the
-    body and state of the bot's last summary for the pending draft, whose curator edits are kept.
+    ``base`` overrides the start of the change set (by default the commit the latest published version
+    was built from). ``gather(since)`` returns the merged pull requests since that commit (newest last) and
+    the bot's last summary for the pending draft (body and state), whose curator edits are kept.
     """
     cfg = ctx.config
     repo = ctx.repo_dir
     head_sha = gitrepo.resolve(repo, head)
-    tag = gitrepo.latest_release_tag(repo, cfg.github.tag_prefix)
-    since = gitrepo.resolve(repo, base) if base else (tag[1] if tag else None)
-    changed = gitrepo.changed_files(repo, since or gitrepo.EMPTY_TREE, head_sha, cfg.catalog.fields_dir)
-
     client = ctx.zenodo()
     latest = zenodo_release.latest_published(client, cfg.zenodo.record)
     previous = open_published_catalog(ctx, latest)
     try:
+        since = gitrepo.resolve(repo, base) if base else release_base(ctx, latest, previous)
+        changed = gitrepo.changed_files(repo, since or gitrepo.EMPTY_TREE, head_sha, cfg.catalog.fields_dir)
+        pulls, previous_summary = gather(since) if gather is not None else ([], None)
         kinds = classify_paths(changed, cfg.catalog.fields_dir, previous.fields)
         if not kinds:
             raise NothingToRelease(
                 "nothing to release: no field file changed since the last release",
-                hint=f"the last release is {tag[0] if tag else latest.version}; field files live in "
+                hint=f"the last release is {latest.version}; field files live in "
                 f"{cfg.catalog.fields_dir}/",
             )
         new_paths = {f: path for f, (kind, path) in kinds.items() if kind != "removed" and path}
@@ -160,7 +197,7 @@ def prepare_release(
         files, report = validate_fields(repo, head_sha, new_paths, ctx.workdir / "fields", cfg.validation,
                                         progress=progress)
         if not report.valid:
-            raise InvalidFields(report)
+            raise InvalidFields(report, pulls)
         stats = {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}
         crash_point(ctx, "validate")
 
@@ -215,6 +252,8 @@ def prepare_release(
         if previous_summary is not None:
             old_body, old_state = previous_summary
             notes_markdown, kept = merge_curator_edits(old_body, old_state.notes_digest or None, bot_markdown)
+            if kept:  # the curator's text is what they approve: it goes to Zenodo too
+                notes_html = markdown_to_html(notes_markdown)
         crash_point(ctx, "notes")
 
         # 4. Zenodo: one new-version draft holding exactly this release

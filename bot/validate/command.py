@@ -2,7 +2,8 @@
 
 With PATHs: validate those files and folders. With none, inside a GitHub ``pull_request`` run: validate
 the field files the pull request adds or modifies under ``catalog.fields_dir``.
-Exit 0 when every file is valid, 1 when any is not, 2 for a usage or configuration error.
+Exit 0 when every file is valid, 1 when any is not, 2 for a usage or configuration error; warnings are
+reported but never change the exit code.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def _emit(report: ValidationReport, fmt: str) -> None:
             with open(summary_file, "a", encoding="utf-8") as out:
                 out.write(markdown_summary(report) + "\n")
         bad = sum(not f.valid for f in report.files)
-        sys.stdout.write(f"{len(report.files)} file(s) checked, {bad} invalid, {report.error_count} error(s)\n")
+        sys.stdout.write(f"{len(report.files)} file(s) checked, {bad} invalid, {report.error_count} error(s), "
+                         f"{report.warning_count} warning(s)\n")
         return
     if not report.files:
         Console(highlight=False).print("no field files to validate")

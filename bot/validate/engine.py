@@ -3,7 +3,8 @@
 One pass over each file's bytes: ``FieldText`` hashes them and checks the CSV text; pyarrow parses them in
 batches of every cell as a string; ``ColumnRule`` checks each column of a batch at once (columns that share
 a rule, like the 88 scores, in one call). Only the first ``max_errors_per_file`` failing cells get a message;
-the rest are counted. Memory stays bounded by the batch size; the ``_id`` uniqueness check spills to disk
+the rest are counted. Warnings (the ``_id`` layout, see ``idlayout``) are listed and counted the same way but
+never make a file invalid. Memory stays bounded by the batch size; the ``_id`` uniqueness check spills to disk
 past ``ID_MEMORY_ROWS`` rows.
 """
 
@@ -34,8 +35,9 @@ from bot.scope import (
     field_from_filename,
     is_valid_field_number,
 )
+from bot.validate import idlayout
 from bot.validate.ids import NO_ID, IdRegistry
-from bot.validate.report import FieldStats, FileReport, Problem, ValidationReport
+from bot.validate.report import WARNING, FieldStats, FileReport, Problem, ValidationReport
 from bot.validate.rules import ColumnRule, row_rules, show_value
 from bot.validate.stream import FieldText, StreamFailure
 
@@ -47,6 +49,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _LOOKS_LIKE_FIELD = re.compile(r"^field_.*\.csv(\.gz)?$")
 _CLASS_OF = {c: (c.rsplit("_", 1)[0], c.rsplit("_", 1)[1]) for c in CLASS_COLUMNS}
+_LAYOUT_COLUMNS = ("_id", "field", "ccd", "quad", "filter")  # what the _id layout warning reads
 
 
 def validate_paths(
@@ -145,6 +148,27 @@ class _Failure:
 
 
 @dataclass
+class _IdWarning:
+    """An ``_id`` that does not follow the layout (a warning), with the cells its message needs."""
+
+    row: int  # data row, 0-based, as pyarrow numbers them
+    col: int  # 1-based character position of the _id cell in its line
+    light_curve_id: int
+    ccd: int
+    quad: int
+    filter: int
+
+
+@dataclass
+class _Column:
+    """A primary column's share of a batch, kept for checks that read several columns of a row."""
+
+    position: int
+    ok: pa.BooleanArray
+    values: pa.Array
+
+
+@dataclass
 class _Stats:
     positives: dict[str, dict[str, int]] = field(
         default_factory=lambda: {m: {c.rsplit("_", 1)[0]: 0 for c in CLASS_COLUMNS if c.endswith(m)} for m in MODELS}
@@ -183,6 +207,9 @@ class _FileCheck:
         self.rule_at: dict[int, ColumnRule] = {}
         self.primary: set[int] = set()
         self.blank_rows: list[int] = []
+        self.layout: dict[str, _Column] = {}  # this batch's _LAYOUT_COLUMNS
+        self.id_warnings: list[_IdWarning] = []  # the first `limit` id-layout warnings
+        self.warning_count = 0
 
     # -- the whole file -------------------------------------------------------------------------------
     def run(self, *, careful: bool) -> FileReport:
@@ -323,13 +350,15 @@ class _FileCheck:
                 self.blank_rows += (np.flatnonzero(blank) + offset).tolist()
             need = max(0, self.limit - len(self.failures))
             found: list[_Failure] = []
+            self.layout = {}
             for rule, positions in groups:
                 found += self._columns(batch, rule, positions, offset, blank, need)
             found.sort(key=lambda f: (f.row, f.position))
             kept = found[:need]
             for f in kept:
-                f.col = 1 + sum(len(batch.column(j)[f.row - offset].as_py()) + 1 for j in range(f.position))
+                f.col = _col(batch, f.row - offset, f.position)
             self.failures += kept
+            self._id_layout(batch, offset)
 
     def _columns(
         self, batch: pa.RecordBatch, rule: ColumnRule, positions: list[int], offset: int,
@@ -349,6 +378,8 @@ class _FileCheck:
             if position not in self.primary:
                 continue
             name = self.rule_at[position].column
+            if name in _LAYOUT_COLUMNS and values is not None:
+                self.layout[name] = _Column(position, ok, values)
             if name in _CLASS_OF:
                 klass, model = _CLASS_OF[name]
                 self.stats.positives[model][klass] += self._positives(rule, cells, ok, codes)
@@ -363,6 +394,33 @@ class _FileCheck:
                 ids = values if every else pc.if_else(ok, values, None)
                 self.ids.add(pc.fill_null(ids, NO_ID).to_numpy())
         return out
+
+    def _id_layout(self, batch: pa.RecordBatch, offset: int) -> None:
+        """Warn where a valid ``_id`` does not encode the file's field and the row's ccd, quad and filter.
+
+        Only rows whose five cells are valid (and whose field is the file's) are judged: an invalid cell is
+        already an error. Integer arithmetic over the batch (see ``idlayout``).
+        """
+        parts = self.layout
+        if self.field is None or not is_valid_field_number(self.field) or len(parts) < len(_LAYOUT_COLUMNS):
+            return
+        values = {n: (c.values if c.values.null_count == 0 else pc.fill_null(c.values, 0)).to_numpy()
+                  for n, c in parts.items()}
+        judged = values["field"] == self.field
+        for c in parts.values():
+            if c.ok.false_count:
+                judged &= c.ok.to_numpy(zero_copy_only=False)
+        off = judged & ~idlayout.layout_ok(values["_id"], self.field, values["ccd"], values["quad"], values["filter"])
+        rows = np.flatnonzero(off)
+        if not len(rows):
+            return
+        self.warning_count += len(rows)
+        position = parts["_id"].position
+        for r in rows[: max(0, self.limit - len(self.id_warnings))].tolist():
+            self.id_warnings.append(_IdWarning(
+                offset + r, _col(batch, r, position), int(values["_id"][r]),
+                int(values["ccd"][r]), int(values["quad"][r]), int(values["filter"][r]),
+            ))
 
     def _positives(self, rule: ColumnRule, cells: pa.Array, ok: pa.Array, codes: pa.Array | None) -> int:
         """Valid scores at or above SCoPe's threshold."""
@@ -380,6 +438,8 @@ class _FileCheck:
         problems = self.problems + extra
         count = len(problems)
         stats = None
+        warnings: list[Problem] = []  # never change the verdict (count == 0)
+        warning_count = 0
         rows = self.rows_read + self.skipped
         if text is not None:
             lines = _LineMap(text)
@@ -405,6 +465,8 @@ class _FileCheck:
             dup_problems, dup_count = self._duplicates(lines)
             problems += dup_problems
             count += dup_count
+            warnings = [self._warn(w, lines) for w in self.id_warnings]  # already in line order
+            warning_count = self.warning_count
             if rows == 0 and text.cells is not None:
                 problems.append(Problem(self.shown, 1, None, "no-rows", "the file has a header but no rows; "
                                         "a field file needs at least one row"))
@@ -417,7 +479,13 @@ class _FileCheck:
                     md5=text.md5, size=text.size,
                 )
         problems.sort(key=_line)
-        return FileReport(self.shown, self.field, rows, count == 0, problems[: self.limit], count, stats)
+        return FileReport(self.shown, self.field, rows, count == 0, problems[: self.limit], count, stats,
+                          warnings=warnings, warning_count=warning_count)
+
+    def _warn(self, w: _IdWarning, lines: _LineMap) -> Problem:
+        assert self.field is not None
+        message = idlayout.explain(w.light_curve_id, self.field, w.ccd, w.quad, w.filter)
+        return Problem(self.shown, lines.line_of_row(w.row), "_id", idlayout.CODE, message, w.col, severity=WARNING)
 
     def _describe(self, f: _Failure, lines: _LineMap) -> Problem:
         line = lines.line_of_row(f.row)
@@ -438,6 +506,11 @@ class _FileCheck:
                     "each light curve appears once per file")
             for row, value, first in repeats
         ], count
+
+
+def _col(batch: pa.RecordBatch, row: int, position: int) -> int:
+    """1-based character position of a cell in its line (the cells before it, each with its comma)."""
+    return 1 + sum(len(batch.column(j)[row].as_py()) + 1 for j in range(position))
 
 
 def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:

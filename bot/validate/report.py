@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ERROR = "error"
+WARNING = "warning"
+SEVERITIES = (ERROR, WARNING)
+
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a file: where (physical line, header = 1; column name), a stable code, what to do.
 
     ``col`` is the 1-based character position of the cell in its line, when known (for GitHub annotations).
+    ``severity`` is "error" (the file is invalid) or "warning" (worth a look; never makes a file invalid).
     """
 
     path: str
@@ -19,6 +24,11 @@ class Problem:
     code: str
     message: str
     col: int | None = None
+    severity: str = ERROR
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +53,8 @@ class FieldStats:
 
 @dataclass
 class FileReport:
+    """One file's verdict. ``valid`` depends on errors only: warnings never make a file invalid."""
+
     path: str
     field: int | None
     rows: int
@@ -50,10 +62,16 @@ class FileReport:
     errors: list[Problem] = field(default_factory=list)  # the first max_errors_per_file, by line
     error_count: int = 0  # every error, listed or not
     stats: FieldStats | None = None
+    warnings: list[Problem] = field(default_factory=list)  # the first max_errors_per_file warnings, by line
+    warning_count: int = 0  # every warning, listed or not
 
     @property
     def truncated(self) -> bool:
         return self.error_count > len(self.errors)
+
+    @property
+    def warnings_truncated(self) -> bool:
+        return self.warning_count > len(self.warnings)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +80,7 @@ class FileReport:
             "rows": self.rows,
             "valid": self.valid,
             "error_count": self.error_count,
+            "warning_count": self.warning_count,
             "stats": self.stats.to_json() if self.stats else None,
         }
 
@@ -78,10 +97,16 @@ class ValidationReport:
     def error_count(self) -> int:
         return sum(f.error_count for f in self.files)
 
+    @property
+    def warning_count(self) -> int:
+        return sum(f.warning_count for f in self.files)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "files": [f.to_json() for f in self.files],
             "errors": [p.to_json() for f in self.files for p in f.errors],
             "error_count": self.error_count,
+            "warnings": [p.to_json() for f in self.files for p in f.warnings],
+            "warning_count": self.warning_count,
         }

@@ -2,6 +2,8 @@
 
 Each file starts from the same small synthetic field (bot.sample) and breaks exactly one rule, so the
 manifest can say which problem comes first (line, column, code) and which codes the file must raise.
+Warnings (which never make a file invalid) are listed apart: the warning codes a file must raise and,
+where it raises any, the first warning's place.
 Deterministic: run it again and nothing changes. ``python tests/data/make_bad_files.py [OUT_DIR]``.
 """
 
@@ -62,6 +64,16 @@ def _duplicate_id() -> bytes:
     cells = lines[7].split(b",")
     cells[0] = first
     lines[7] = b",".join(cells)
+    return _csv(lines)
+
+
+def _id_layout() -> bytes:
+    """Two ids off the layout: line 6's filter digit is wrong (9), line 9's id is far too short."""
+    lines = _lines()
+    for line, edit in ((6, lambda i: i[:7] + b"9" + i[8:]), (9, lambda i: b"42")):
+        cells = lines[line - 1].split(b",")
+        cells[0] = edit(cells[0])
+        lines[line - 1] = b",".join(cells)
     return _csv(lines)
 
 
@@ -133,6 +145,7 @@ CASES: dict[str, tuple[bytes, tuple[int | None, str | None, str], set[str]]] = {
         _set(4, "filter", b"02"), (4, "filter", "not-an-integer"), {"not-an-integer"}),
     "field_mismatch/field_296.csv": (_set(3, "field", b"297"), (3, "field", "field-mismatch"), {"field-mismatch"}),
     "duplicate_id/field_296.csv": (_duplicate_id(), (8, "_id", "duplicate-id"), {"duplicate-id"}),
+    "id_layout/field_296.csv": (_id_layout(), (None, None, ""), set()),
     "no_header/field_296.csv": (_csv(_lines()[1:]), (1, None, "bad-header"), {"bad-header"}),
     "unknown_column/field_296.csv": (
         _header(lambda n: [b"vnv_cnn" if x == b"vnv_dnn" else x for x in n]),
@@ -165,6 +178,13 @@ CASES: dict[str, tuple[bytes, tuple[int | None, str | None, str], set[str]]] = {
     "not_ztf_field/field_900.csv": (field_csv_bytes(900, 3), (None, None, "bad-field-number"), {"bad-field-number"}),
     "stray_file/notes.txt": (b"some notes\n", (None, None, "not-a-field-file"), {"not-a-field-file"}),
 }
+# Warnings: name -> (first warning (line, column, code), every warning code the file must raise); a file
+# not named here raises none.
+WARNINGS: dict[str, tuple[tuple[int, str, str], set[str]]] = {
+    "id_layout/field_296.csv": ((6, "_id", "id-layout"), {"id-layout"}),
+    # line 8 repeats line 2's id, which encodes line 2's ccd and quad, not line 8's
+    "duplicate_id/field_296.csv": ((8, "_id", "id-layout"), {"id-layout"}),
+}
 # Where the blank line or refused line sits before a later error, that error's line proves the mapping.
 LATER = {
     "wrong_cell_count/field_296.csv": (7, "ccd", "out-of-range"),
@@ -180,6 +200,10 @@ def write(out: Path = HERE) -> dict[str, dict[str, object]]:
         if not path.exists() or path.read_bytes() != data:
             path.write_bytes(data)
         manifest[name] = {"line": line, "column": column, "code": code, "codes": sorted(codes)}
+        first, warnings = WARNINGS.get(name, (None, set()))
+        manifest[name]["warnings"] = sorted(warnings)
+        if first is not None:
+            manifest[name]["warning"] = {"line": first[0], "column": first[1], "code": first[2]}
         if name in LATER:
             later = LATER[name]
             manifest[name]["later"] = {"line": later[0], "column": later[1], "code": later[2]}

@@ -57,3 +57,21 @@ def test_bot_notes_are_refreshed_when_nobody_edited_them(world):
     (notes,) = [n["description"] for n in draft["metadata"]["additional_descriptions"]
                 if n["type"]["id"] == "notes"]
     assert "488" in notes and "Drafted by release-bot" in notes
+
+
+def test_notes_edited_in_the_summary_are_the_ones_zenodo_publishes(world):
+    world.github.set_permission("ada", "admin")
+    merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
+    (summary,) = bot_comments(world, 1)
+    body = summary["body"]
+    start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
+    curated = "\n**Curated:** field 487 <script>alert(1)</script> is the bulge field.\n"
+    world.github.edit_comment_as("ada", summary["id"], body[:start] + curated + body[end:])
+    run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
+    assert run.code == 0, run.stderr + run.stdout
+    draft = world.zenodo.drafts_of(world.concept_id)[0]
+    (notes,) = [n["description"] for n in draft["metadata"]["additional_descriptions"]
+                if n["type"]["id"] == "notes"]
+    assert "<strong>Curated:</strong> field 487" in notes
+    assert "<script>" not in notes
+    assert "Drafted by release-bot" in notes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from release_helpers import CURATOR, bot_comments, draft_id_of, merged_release
+from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
 
 from bot.cli import main
 from bot.local.world import ZENODO_TOKEN
@@ -36,13 +36,17 @@ def test_dispatch_draft_dry_run_writes_nothing(world):
     assert "v1.1.0" in run.stdout
 
 
-def test_dispatch_publish_by_draft_id(world):
+def test_dispatch_publish_needs_a_curator_and_then_announces(world):
     merged_release(world)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
-    dry = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": True})
+    outsider = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": False}, sender=OUTSIDER)
+    assert outsider.code == 1
+    assert "not on the curators list" in outsider.summary
+    assert len(world.zenodo.published_versions(world.concept_id)) == 1
+    dry = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": True}, sender=CURATOR)
     assert dry.code == 0, dry.stdout + dry.stderr
     assert len(world.zenodo.published_versions(world.concept_id)) == 1
-    run = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": False})
+    run = world.dispatch({"action": "publish", "draft_id": draft_id, "dry_run": False}, sender=CURATOR)
     assert run.code == 0, run.stdout + run.stderr
     assert len(world.zenodo.published_versions(world.concept_id)) == 2
     # published by hand, announced as after an approval

@@ -51,6 +51,13 @@ def test_each_bad_file_reports_its_rule_where_it_is_broken(name: str) -> None:
     if "later" in want:
         later = want["later"]
         assert (later["line"], later["column"], later["code"]) in {(p.line, p.column, p.code) for p in report.errors}
+    assert all(p.severity == "error" for p in report.errors)
+    assert sorted({p.code for p in report.warnings}) == want["warnings"]
+    assert report.warning_count == len(report.warnings)
+    assert all(p.severity == "warning" and p.path == name and p.message for p in report.warnings)
+    if report.warnings:
+        first = report.warnings[0]
+        assert (first.line, first.column, first.code) == tuple(want["warning"][k] for k in ("line", "column", "code"))
 
 
 def test_the_corpus_folder_reports_every_file_and_never_stops_early() -> None:
@@ -78,6 +85,7 @@ def test_a_valid_field_gives_the_statistics_the_notes_need(make_field, gz: bool)
     path = make_field(296, 300, gz=gz)
     report = validate_file(path)
     assert report.valid and report.errors == [] and report.error_count == 0
+    assert report.warnings == [] and report.warning_count == 0
     assert report.field == 296 and report.rows == 300
     data = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
     want = _independent_stats(data)

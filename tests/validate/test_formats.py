@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -58,12 +60,32 @@ def test_the_markdown_summary_neutralises_cell_text() -> None:
     text = markdown_summary(_report(p))
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "`code`" not in text and "\\`code\\`" in text
-    rows = [line for line in text.splitlines() if line.startswith("|")]
-    # every table row keeps its cell count: pipes inside cells are escaped
-    for row in rows:
-        cells = re.split(r"(?<!\\)\|", row)[1:-1]
-        assert len(cells) == 4, row
+    # every table row keeps its table's cell count: pipes inside cells are escaped
+    tables = _tables(text)
+    assert [t[0] for t in tables] == ["| file | rows | status | errors | warnings |",
+                                      "| line | column | code | message |"]
+    for table in tables:
+        width = len(_cells(table[0]))
+        for row in table:
+            assert len(_cells(row)) == width, row
     assert "second line" in text and "\nsecond line" not in text
+
+
+def _cells(row: str) -> list[str]:
+    return re.split(r"(?<!\\)\|", row)[1:-1]
+
+
+def _tables(text: str) -> list[list[str]]:
+    """The Markdown tables of a text, each a list of its lines (header first)."""
+    tables: list[list[str]] = []
+    inside = False
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not inside:
+                tables.append([])
+            tables[-1].append(line)
+        inside = line.startswith("|")
+    return tables
 
 
 def test_the_summary_lists_the_first_errors_and_counts_the_rest() -> None:
@@ -87,3 +109,68 @@ def test_text_output_never_interprets_markup_from_the_file() -> None:
     text = out.getvalue()
     assert "[bold red]x[/bold red]" in text
     assert "1 of 1 file(s) invalid, 1 error(s)" in text
+
+
+# -- warnings --------------------------------------------------------------------------------------------
+def _warning(line: int, message: str = "off the layout") -> Problem:
+    return Problem("fields/field_296.csv", line, "_id", "id-layout", message, col=1, severity="warning")
+
+
+def _warned(*warnings: Problem, errors: tuple[Problem, ...] = (), warning_count: int | None = None):
+    count = len(warnings) if warning_count is None else warning_count
+    return ValidationReport([FileReport("fields/field_296.csv", 296, 3, not errors, list(errors), len(errors), None,
+                                        warnings=list(warnings), warning_count=count)])
+
+
+def test_a_warning_is_a_warning_annotation_and_never_invalidates() -> None:
+    assert annotation(_warning(6)) == (
+        "::warning file=fields/field_296.csv,line=6,col=1,title=id-layout::_id: off the layout")
+    report = _warned(_warning(6), _warning(9), warning_count=120)
+    assert report.valid and report.error_count == 0 and report.warning_count == 120
+    lines = github_annotations(report)
+    assert [line.split(" ", 1)[0] for line in lines] == ["::warning"] * 3
+    assert "118 more warnings not listed (120 in all)" in lines[2] and "title=more-warnings" in lines[2]
+
+
+def test_problems_are_errors_unless_told_and_know_no_other_severity() -> None:
+    assert Problem("f", 1, None, "x", "m").severity == "error"
+    with pytest.raises(ValueError, match="severity"):
+        Problem("f", 1, None, "x", "m", severity="info")
+
+
+def test_the_summary_counts_warnings_and_lists_the_first_ones() -> None:
+    warnings = [_warning(i, f"warning {i}") for i in range(2, 30)]
+    text = markdown_summary(_warned(*warnings, warning_count=40))
+    assert "✅ 1 field file(s) valid; ⚠️ 40 warning(s)" in text
+    assert "| fields/field\\_296.csv | 3 | valid, 40 warnings | 0 | 40 |" in text
+    assert "warning 11" in text and "warning 12" not in text and "30 more warning(s)" in text
+    assert [t[0] for t in _tables(text)] == ["| file | rows | status | errors | warnings |",
+                                             "| line | column | code | message |"]
+    error = Problem("fields/field_296.csv", 4, "ccd", "out-of-range", "bad ccd")
+    both = markdown_summary(_warned(_warning(6), errors=(error,)))
+    assert "| **invalid**, 1 warning | 1 | 1 |" in both
+    assert both.index("bad ccd") < both.index("Warnings") < both.index("off the layout")
+    assert "| fields/field\\_296.csv | 3 | valid | 0 | 0 |" in markdown_summary(_report())
+
+
+def test_text_output_shows_warnings_in_yellow_after_the_errors() -> None:
+    error = Problem("fields/field_296.csv", 4, "ccd", "out-of-range", "bad ccd")
+    out = io.StringIO()
+    render_text(_warned(_warning(6), errors=(error,)), Console(file=out, width=250, color_system="standard"))
+    text = out.getvalue()
+    assert "\x1b[33m" in text.split("off the layout")[0].rsplit("\n", 1)[1]  # the warning's row is yellow
+    assert text.index("bad ccd") < text.index("off the layout")
+    plain = io.StringIO()
+    render_text(_warned(_warning(6)), Console(file=plain, width=250, color_system=None))
+    shown = plain.getvalue()
+    assert "valid, 1 warning(s)" in shown and "warning" in shown.split("off the layout")[0].rsplit("\n", 1)[1]
+    assert shown.rstrip().endswith("1 file(s) valid, 1 warning(s)")
+
+
+def test_json_lists_warnings_beside_errors_with_the_same_keys() -> None:
+    error = Problem("fields/field_296.csv", 4, "ccd", "out-of-range", "bad ccd")
+    doc = json.loads(render_json(_warned(_warning(6), errors=(error,))))
+    assert doc["error_count"] == 1 and doc["warning_count"] == 1 and doc["valid"] is False
+    assert set(doc["errors"][0]) == set(doc["warnings"][0])
+    assert (doc["errors"][0]["severity"], doc["warnings"][0]["severity"]) == ("error", "warning")
+    assert doc["files"][0]["warning_count"] == 1
