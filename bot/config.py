@@ -150,6 +150,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
     if v == "pattern":
         if "curators" in where:
             return f"{error.instance!r} is not a GitHub login"
+        if where.endswith("api_url"):
+            return f"{error.instance!r} must be an https:// URL (plain http only to 127.0.0.1 or localhost)"
         if where.endswith("record"):
             return f"{error.instance!r} is not a Zenodo record id (digits only, quoted)"
         return f"{error.instance!r} does not match the expected form {error.validator_value}"

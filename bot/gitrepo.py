@@ -59,10 +59,12 @@ def resolve(repo: str | Path, ref: str) -> str:
 
 def changed_files(repo: str | Path, base: str, head: str, fields_dir: str) -> list[ChangedPath]:
     """Files under ``fields_dir`` that differ between ``base`` and ``head`` (rename detection on)."""
-    out = _git(
-        repo, "diff", "--name-status", "-M", "-z", _check_ref(base), _check_ref(head), "--",
-        fields_dir.rstrip("/") + "/",
-    )
+    return changed_paths(repo, base, head, fields_dir.rstrip("/") + "/")
+
+
+def changed_paths(repo: str | Path, base: str, head: str, *pathspecs: str) -> list[ChangedPath]:
+    """Files matching ``pathspecs`` (files or folders ending in /) that differ between two commits."""
+    out = _git(repo, "diff", "--name-status", "-M", "-z", _check_ref(base), _check_ref(head), "--", *pathspecs)
     parts = out.split("\0")
     changes: list[ChangedPath] = []
     i = 0
@@ -95,8 +97,10 @@ def export_file(repo: str | Path, ref: str, path: str, dest: Path) -> Path:
     """Write a file as it is at ``ref`` to ``dest``, streaming (field files can be large)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("wb") as out:
+        # --filters applies the checkout filters, so a Git LFS file comes out with its content when the
+        # objects were fetched (and as its pointer otherwise, which validation names as such).
         done = subprocess.run(
-            ["git", "-C", str(repo), "cat-file", "blob", f"{_check_ref(ref)}:{path}"],
+            ["git", "-C", str(repo), "cat-file", "--filters", f"{_check_ref(ref)}:{path}"],
             stdout=out, stderr=subprocess.PIPE, check=False,
         )
     if done.returncode != 0:
@@ -140,6 +144,11 @@ def commit_authors(repo: str | Path, base: str | None, head: str, path: str | No
         for name, email in _CO_AUTHOR.findall(body):
             seen.setdefault(f"{name.strip()} <{email.strip()}>", None)
     return [a for a in seen if a]
+
+
+def is_merge(repo: str | Path, commit: str) -> bool:
+    """Has ``commit`` more than one parent?"""
+    return len(_git(repo, "rev-list", "--parents", "-n", "1", _check_ref(commit)).split()) > 2
 
 
 def is_ancestor(repo: str | Path, ancestor: str, descendant: str) -> bool:

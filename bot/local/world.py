@@ -236,7 +236,7 @@ class LocalWorld:
             self.git("init", "-q", repo=self.workspace)
             self.git("remote", "add", "origin", str(self.origin), repo=self.workspace)
         self.git("fetch", "-q", "--force", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*",
-                 repo=self.workspace)
+                 "+refs/pull/*:refs/remotes/pull/*", repo=self.workspace)
         self.git("checkout", "-q", "--force", "--detach", sha, repo=self.workspace)
         self.git("clean", "-q", "-fdx", repo=self.workspace)
 
@@ -269,11 +269,22 @@ class LocalWorld:
         return EventRun(code, out, err, summary)
 
     # -- the four events --------------------------------------------------------------------------------
+    def merge_ref(self, number: int) -> str:
+        """``refs/pull/N/merge``: the PR merged into the current main, which pull_request runs check out."""
+        self.git("checkout", "-q", "--detach", "main")
+        self.git("-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge", "-q", "--no-ff",
+                 "--no-edit", f"pr-{number}")
+        sha = self.git("rev-parse", "HEAD")
+        self.git("update-ref", f"refs/pull/{number}/merge", sha)
+        self.git("checkout", "-q", "main")
+        return sha
+
     def pull_request(self, number: int, action: str = "opened", **kw: Any) -> EventRun:
         pull = self.github.pull_payload(number)
         payload = payloads.pull_request_event(action, pull, self.github.repo_payload(), pull["user"]["login"])
-        env = self.env("pull_request", payload, pull["head"]["sha"], token=READONLY_TOKEN, zenodo_token=None)
-        return self.run(env, checkout=pull["head"]["sha"], **kw)
+        merge = self.merge_ref(number)
+        env = self.env("pull_request", payload, merge, token=READONLY_TOKEN, zenodo_token=None)
+        return self.run(env, checkout=merge, **kw)
 
     def push(self, before: str, after: str, **kw: Any) -> EventRun:
         payload = payloads.push_event("refs/heads/main", before, after, self.github.repo_payload(), "ada",

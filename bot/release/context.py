@@ -47,8 +47,10 @@ class RunContext:
     def write_summary(self, markdown: str) -> None:
         """Append to the job summary ($GITHUB_STEP_SUMMARY) when there is one."""
         if self.step_summary is not None:
+            from bot.release.redact import redact
+
             with self.step_summary.open("a", encoding="utf-8") as out:
-                out.write(markdown.rstrip("\n") + "\n\n")
+                out.write(redact(markdown.rstrip("\n"), self.secrets()) + "\n\n")
 
     def github(self):  # -> GitHubAdapter
         from bot.github.adapter import GitHubAdapter

@@ -49,7 +49,7 @@ def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0
         new_paths[field] = change.path
         (added if change.status == "added" else replaced).add(field)
     _, report = validate_fields(ctx.repo_dir, head, new_paths, ctx.workdir / "pr-fields", ctx.config.validation)
-    report = ValidationReport(files=[*report.files, *stray])
+    report = ValidationReport(files=[*report.files, *stray, *_mixed_changes(ctx, base, head, changed)])
     for line in github_annotations(report):
         print(line)
     summary = markdown_summary(report)
@@ -59,6 +59,30 @@ def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0
         summary = f"No field file under `{fields_dir}/` changed in this pull request: nothing to validate."
     ctx.write_summary(summary)
     return report
+
+
+# What decides who may release what, where: changed only in pull requests of their own.
+PROTECTED = ("release-config.yaml", ".github/", "bot/", "pyproject.toml")
+
+
+def _mixed_changes(ctx: RunContext, base: str, head: str, fields: list) -> list[FileReport]:
+    """A PR that changes field files may not also change the release configuration or the bot.
+
+    The push run trusts the merged configuration (curators, the Zenodo URL) and code, so such changes
+    must be reviewed on their own, not slipped in beside a catalog contribution.
+    """
+    if not fields:
+        return []
+    reports = []
+    for change in gitrepo.changed_paths(ctx.repo_dir, base, head, *PROTECTED):
+        message = (f"{change.path} changes the release configuration or the bot in a pull request that also "
+                   "changes field files; open a separate pull request for it")
+        reports.append(FileReport(
+            path=change.path, field=None, rows=0, valid=False,
+            errors=[Problem(path=change.path, line=None, column=None, code="mixed-change", message=message)],
+            error_count=1, stats=None,
+        ))
+    return reports
 
 
 def _not_a_field_file(path: str, fields_dir: str) -> FileReport:

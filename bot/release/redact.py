@@ -10,21 +10,22 @@ from typing import TextIO
 MASK = "***"
 
 
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret (of 4 characters or more) masked, longest first."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
 class RedactingStream:
     """A text stream that masks the given secrets before passing text on."""
 
     def __init__(self, inner: TextIO, secrets: Sequence[str]) -> None:
         self._inner = inner
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+        self._secrets = list(secrets)
 
     def write(self, text: str) -> int:
-        self._inner.write(self.redact(text))
+        self._inner.write(redact(text, self._secrets))
         return len(text)
 
     def __getattr__(self, name: str):  # isatty, flush, encoding, fileno...

@@ -146,7 +146,7 @@ def _file_errors(f: FileReport) -> list[str]:
     if f.errors or not f.valid:
         block += _problem_table(f.errors, f.error_count, "error")
     if f.warnings:
-        block += ["", "Warnings (the file is not made invalid by these):"]
+        block += ["", "Warnings (these never make the file invalid):"]
         block += _problem_table(f.warnings, f.warning_count, "warning")
     return block
 

@@ -52,12 +52,11 @@ def explain(light_curve_id: int, field: int, ccd: int, quad: int, flt: int) -> s
         if text[1:5] != want[1:5]:
             differs.append(f"field digits {text[1:5]}, not {want[1:5]}")
         if text[5:7] != want[5:7]:
-            differs.append(f"rcid digits {text[5:7]}, not {want[5:7]} (ccd {ccd}, quad {quad})")
+            differs.append(f"rcid digits {text[5:7]}, not {want[5:7]}")
         if text[7] != want[7]:
             differs.append(f"filter digit {text[7]}, not {want[7]}")
     return (
-        f"_id {text} does not follow the ZTF light-curve id layout 1 + 4-digit field + 2-digit rcid "
-        f"(4*(ccd-1)+(quad-1)) + filter digit + 6-digit sequence: for field {field}, ccd {ccd}, quad {quad}, "
-        f"filter {flt} it would start {want} ({'; '.join(differs)}). A warning, not an error: the file stays "
-        "valid (the layout is seen on SCoPe's fields, not guaranteed); check the id"
+        f"{text} does not follow the ZTF _id layout 1 + 4-digit field + 2-digit rcid (4*(ccd-1)+(quad-1)) + "
+        f"filter digit + 6-digit sequence: for field {field}, ccd {ccd}, quad {quad}, filter {flt} it would start "
+        f"{want} ({'; '.join(differs)}). Only a warning, not an error: the file stays valid; check the id"
     )

@@ -61,7 +61,9 @@ def test_pull_request_config_cannot_change_curators_or_zenodo(world):
     world.open_pull(2, "innocent", OUTSIDER, {"release-config.yaml": yaml.safe_dump(config).encode(),
                                               "fields/field_487.csv": field_csv_bytes(487, 10)})
     check = world.pull_request(2)
-    assert check.code == 0, check.stderr  # validated with the base branch's config: no Zenodo needed
+    assert check.code == 1  # configuration changes ride alone, never beside field files
+    assert "release-config.yaml" in check.stdout and "mixed-change" in check.stdout
+    assert "Traceback" not in check.stderr  # validated with the base branch's config: no Zenodo needed
     merged_release(world, 1)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
     run = world.approve(1, OUTSIDER, f"/release publish {draft_id}")

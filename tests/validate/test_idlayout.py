@@ -161,7 +161,7 @@ def test_the_cli_exits_0_and_shows_warnings_in_every_format(tmp_path: Path, monk
 
     assert main(["validate", "--format", "github", "fields"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("::warning file=fields/field_296.csv,line=6,col=1,title=id-layout::_id: _id 10296499")
+    assert out[0].startswith("::warning file=fields/field_296.csv,line=6,col=1,title=id-layout::_id: 10296499")
     assert out[1].startswith("::warning file=fields/field_296.csv,line=9,col=1,title=id-layout::")
     assert not any(line.startswith("::error") for line in out)
     assert out[-1] == "1 file(s) checked, 0 invalid, 0 error(s), 2 warning(s)"
