@@ -132,9 +132,14 @@ def test_release_may_comment_but_not_write_contents():
 
 def test_approve_checks_out_the_default_branch_and_filters_cheaply():
     job = load("approve.yml")["jobs"]["publish"]
-    assert job["if"] == (
+    condition = " ".join(job["if"].split())
+    assert condition.startswith(
         "github.event.issue.pull_request && startsWith(github.event.comment.body, '/release publish')"
     )
+    # strangers' comments never start a run (nor take a place in the concurrency group)
+    assert "github.event.comment.author_association" in condition
+    for role in ("OWNER", "MEMBER", "COLLABORATOR"):
+        assert f'"{role}"' in condition
     checkout = steps(job)[0]
     assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
     assert job["permissions"] == {"contents": "write", "pull-requests": "write", "statuses": "write"}
