@@ -49,7 +49,6 @@ class ZenodoSettings:
     api_url: str
     record: str
     community: str | None = None
-    title: str | None = None
 
 
 @dataclass(frozen=True)

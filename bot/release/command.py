@@ -110,6 +110,7 @@ def collect_status(ctx: RunContext) -> dict:
             problems.append(f"{len(unreleased)} field file change(s) since {tag} and no pending draft")
     return {
         "concept_record": cfg.zenodo.record,
+        "community": cfg.zenodo.community,
         "latest": {"id": latest.id, "version": latest.version, "doi": latest.doi, "fields": len(zip_fields),
                    "files": {k: f.md5 for k, f in sorted(latest.files.items())}},
         "pending_draft": None if pending is None else {
@@ -126,7 +127,8 @@ def report_status(ctx: RunContext, fmt: str = "text") -> int:
     if fmt == "json":
         print(json.dumps(status, indent=2, sort_keys=True))
     else:
-        table = Table(title=f"Zenodo concept record {status['concept_record']}", show_header=False)
+        community = f" (community {status['community']})" if status["community"] else ""
+        table = Table(title=f"Zenodo concept record {status['concept_record']}{community}", show_header=False)
         latest = status["latest"]
         table.add_row("latest version", f"{latest['version']} (record {latest['id']}, DOI {latest['doi']})")
         table.add_row("fields", str(latest["fields"]))
