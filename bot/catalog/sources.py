@@ -6,6 +6,8 @@ sequential range, so a 20 GB zip on Zenodo costs a handful of requests and never
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import os
 import re
 import time
@@ -23,6 +25,24 @@ CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 # Statuses worth another try: rate limiting and the proxy's transient failures.
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token is made of
+_MAX_WAIT = 60.0
+
+
+def _retry_after(value: str) -> float | None:
+    """Seconds a ``Retry-After`` header asks for: a number of seconds or an HTTP date (RFC 9110)."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is always GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return min(max(0.0, when.timestamp() - time.time()), _MAX_WAIT)
 
 
 class ByteSource(Protocol):
@@ -113,7 +133,15 @@ class HttpSource:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.headers = {"User-Agent": f"release-bot/{__version__}", "Accept": "application/octet-stream"}
+        token = (token or "").strip()  # a secret pasted from a file often ends in a newline
         if token:
+            if not _TOKEN_CHARS.fullmatch(token):
+                # requests would refuse the header and quote it, token included, in its exception.
+                raise SourceError(
+                    "the Zenodo token holds spaces or control characters (its value is not shown)",
+                    hint="set ZENODO_TOKEN to the token alone, as Zenodo showed it, without quotes or spaces",
+                    location=self.name,
+                )
             self.headers["Authorization"] = f"Bearer {token}"
         self.bytes_read = 0
         self.requests = 0
@@ -178,7 +206,7 @@ class HttpSource:
         if resp.status_code in _RETRY_STATUSES:
             retry_after = resp.headers.get("Retry-After", "")
             resp.close()
-            wait = float(retry_after) if retry_after.isdigit() else None
+            wait = _retry_after(retry_after)
             raise _Retry(f"HTTP {resp.status_code}", wait)
         if resp.status_code in (401, 403, 404, 410):
             resp.close()
@@ -205,7 +233,7 @@ class HttpSource:
                 location=self.name,
             ) from None
         wait = exc.wait if isinstance(exc, _Retry) and exc.wait is not None else self.backoff * 2**attempt
-        time.sleep(min(wait, 60.0))
+        time.sleep(min(wait, _MAX_WAIT))
 
     def read_at(self, offset: int, length: int) -> bytes:
         tail_end = self._tail_start + len(self._tail)

@@ -32,6 +32,15 @@ OCTET_STREAM = "application/octet-stream"
 
 T = TypeVar("T")
 
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token is made of
+# An answer that never arrived whole: the call may or may not have taken effect.
+_LOST_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # the body was cut off
+    requests.exceptions.ContentDecodingError,
+)
+
 
 class ZenodoError(BotError):
     """Zenodo refused or failed a call. Carries its status, message and the ``errors`` list it sent."""
@@ -146,8 +155,15 @@ class ZenodoClient:
         upload_timeout: float = 900.0,
         session: requests.Session | None = None,
     ) -> None:
+        token = (token or "").strip()  # a secret pasted from a file often ends in a newline
         if not token:
             raise ZenodoError("no Zenodo token given", hint="put the token in the environment")
+        if not _TOKEN_CHARS.fullmatch(token):
+            # requests would refuse the header and quote it, token included, in its exception.
+            raise ZenodoError(
+                "the Zenodo token holds spaces or control characters (its value is not shown)",
+                hint="set ZENODO_TOKEN to the token alone, as Zenodo showed it, without quotes or spaces",
+            )
         self.base_url = base_url.rstrip("/")
         self.sleep = sleep
         self.policy = policy or RetryPolicy()
@@ -185,7 +201,7 @@ class ZenodoClient:
         self._sleep(self.budget.pause())
         try:
             resp = self.session.request(method, self.base_url + path, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except _LOST_ERRORS as exc:
             self._count(1)
             # The exception text may quote the URL but never the headers; keep only its class name.
             raise _Lost(f"connection failed ({type(exc).__name__})") from None

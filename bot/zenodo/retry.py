@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -43,12 +45,21 @@ class RetryPolicy:
 
 
 def _seconds(value: str | None, now: float) -> float | None:
+    """Seconds from ``now`` that a header gives as a delta, epoch seconds or an HTTP date (RFC 9110)."""
     if value is None:
         return None
     try:
         number = float(value.strip())
     except ValueError:
-        return None  # an HTTP date: rare enough to fall back on the default wait
+        try:
+            when = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None  # unreadable: the caller falls back on its default
+        if when.tzinfo is None:  # an HTTP date is always GMT
+            when = when.replace(tzinfo=dt.UTC)
+        return when.timestamp() - now
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
     return number - now if number > _EPOCH_THRESHOLD else number
 
 

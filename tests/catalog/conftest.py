@@ -41,6 +41,8 @@ class Served:
     drop_next: int = 0  # cut this many range responses off half-way
     ignore_range: bool = False
     status: int | None = None  # answer every request with this status
+    status_times: int = -1  # ... only this many times (-1: for ever), then serve normally
+    retry_after: str = "0"  # the Retry-After header sent with ``status``
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (method, path, headers)
     uploads: dict[str, tuple[dict[str, str], bytes]] = field(default_factory=dict)
     base: str = ""  # http://127.0.0.1:port
@@ -71,8 +73,9 @@ def _handler(state: Served) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             state.log.append(("GET", self.path, dict(self.headers)))
-            if state.status is not None:
-                self._send(state.status, b"<html>busy</html>", {"Retry-After": "0"})
+            if state.status is not None and state.status_times != 0:
+                state.status_times -= 1
+                self._send(state.status, b"<html>busy</html>", {"Retry-After": state.retry_after})
                 return
             m = re.match(r"^/api/records/1/files/([^/]+)/content$", self.path)
             if m:

@@ -136,3 +136,43 @@ def test_stream_uploads_with_a_content_length(
     headers, body = http_server.uploads[f"/upload/{build.zip_name}"]
     assert headers["Content-Length"] == str(build.size) and "Transfer-Encoding" not in headers
     assert hashlib.md5(body).hexdigest() == build.md5 == resp.text
+
+
+SECRET = "s3cret-token-value"
+
+
+def test_a_token_with_a_trailing_newline_works_and_a_broken_one_is_never_shown(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path
+) -> None:
+    key, _ = _publish(http_server, field_pool, tmp_path, [296])
+    http_server.token = SECRET
+    with open_previous(http_server.url(key), token=SECRET + "\n", **FAST) as previous:
+        assert previous.fields == [296]
+    sent = len(http_server.log)
+    for bad in (f"{SECRET}\nmore", f"{SECRET} x", f"\x00{SECRET}"):
+        with pytest.raises(SourceError) as err:
+            open_previous(http_server.url(key), token=bad, retries=1, **FAST)
+        assert SECRET not in str(err.value) and SECRET not in repr(err.value)
+        assert "token" in str(err.value)
+    assert len(http_server.log) == sent  # refused before anything was sent
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    http_server: Served, field_pool: dict[int, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.catalog.sources as sources
+
+    slept: list[float] = []
+    monkeypatch.setattr(sources.time, "sleep", slept.append)
+    key, _ = _publish(http_server, field_pool, tmp_path, [296])
+    http_server.status, http_server.status_times = 503, 2
+    http_server.retry_after = "Fri, 01 Jan 2100 00:00:00 GMT"  # far away: capped
+    with open_previous(http_server.url(key), **FAST) as previous:
+        assert previous.fields == [296]
+    assert slept == [60.0, 60.0]
+    http_server.status, http_server.status_times = 503, 1
+    http_server.retry_after = "Thu, 01 Jan 2015 00:00:00 GMT"  # already past: no wait
+    slept.clear()
+    with open_previous(http_server.url(key), backoff=5.0) as previous:
+        assert previous.fields == [296]
+    assert slept == [0.0]

@@ -505,6 +505,22 @@ def test_after_fault_publishes_but_answers_504(s, z):
     assert s.get(f"{z.url}/records/{draft2}/draft/files/x.bin").json()["checksum"] == _md5(b"payload")
 
 
+def test_cut_fault_does_the_work_and_breaks_off_the_answer(s, z):
+    draft = ready_to_publish(s, z)
+    z.server.faults.add("POST", r"/draft/actions/publish$", "cut")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        s.post(f"{z.url}/records/{draft}/draft/actions/publish")
+    assert s.get(f"{z.url}/records/{draft}").json()["is_published"] is True  # it did publish
+    # A file download is cut too: half the promised bytes, then the connection closes.
+    key = next(iter(s.get(f"{z.url}/records/{draft}/files").json()["entries"]))["key"]
+    z.server.faults.add("GET", r"/content$", "cut")
+    octets = {"Accept": "application/octet-stream"}
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        s.get(f"{z.url}/records/{draft}/files/{key}/content", headers=octets)
+    whole = s.get(f"{z.url}/records/{draft}/files/{key}/content", headers=octets)
+    assert whole.status_code == 200 and len(whole.content) > 1
+
+
 def test_delay_proceeds_and_clear_removes_faults(s, z):
     z.server.faults.add("GET", r"/records/\d+$", "delay", seconds=0.01)
     assert s.get(f"{z.url}/records/{z.record_id}").status_code == 200

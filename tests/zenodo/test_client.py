@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 import random
 from pathlib import Path
@@ -179,3 +181,47 @@ def test_budget_pauses_only_near_the_end(remaining: int, reset_in: int) -> None:
     pause = budget.pause()
     assert pause == (reset_in if remaining <= budget.reserve else 0)
     assert budget.pause() == 0  # one pause per observed window
+
+
+# ---- found in review: dates, odd tokens, answers cut off -----------------------------------------
+
+
+def test_429_retry_after_as_an_http_date_is_honoured(zenodo: Target, release: Release) -> None:
+    when = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    zenodo.server.faults.add("GET", r"/versions/latest$", "429",
+                             retry_after=email.utils.format_datetime(when, usegmt=True))
+    client = zenodo.client(now=lambda: when.timestamp() - 42)
+    assert client.latest_record(release.concept_record).version == "v1.0.0"
+    assert zenodo.slept == [pytest.approx(42)]
+
+
+def test_retry_after_dates_in_the_past_or_unreadable() -> None:
+    policy = RetryPolicy()
+    now = dt.datetime(2030, 1, 2, tzinfo=dt.UTC).timestamp()
+    assert policy.rate_wait({"Retry-After": "Tue, 01 Jan 2030 00:00:00 GMT"}, now) == 0
+    assert policy.rate_wait({"Retry-After": "Wed, 02 Jan 2030 00:00:09 GMT"}, now) == 9
+    assert policy.rate_wait({"Retry-After": "soon"}, now) == 1.0
+
+
+def test_a_token_with_a_trailing_newline_works_and_a_broken_one_is_never_shown(
+    zenodo: Target, release: Release
+) -> None:
+    # Secrets pasted from a file often end in a newline; requests would refuse the header and quote it.
+    client = ZenodoClient(zenodo.base_url, zenodo.token + "\n", sleep=zenodo.slept.append)
+    latest = client.latest_record(release.concept_record)
+    assert client.new_version(latest.id).id
+    for bad in (f"{SECRET}\nmore", f"{SECRET} x", f"\x00{SECRET}"):
+        with pytest.raises(ZenodoError) as info:
+            ZenodoClient(zenodo.base_url, bad)
+        assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+        assert "ZENODO_TOKEN" in str(info.value) or "token" in str(info.value)
+
+
+def test_an_answer_cut_off_mid_body_is_a_lost_answer(zenodo: Target, release: Release) -> None:
+    """The server did the work, then the connection died half-way through the answer's body."""
+    client = zenodo.client()
+    latest = client.latest_record(release.concept_record)
+    zenodo.server.faults.add("POST", r"/versions$", "cut")
+    draft = client.new_version(latest.id)
+    assert draft.id and zenodo.slept  # retried after a pause, not a raw requests exception
+    assert len(zenodo.server.drafts_of(release.concept_record)) == 1

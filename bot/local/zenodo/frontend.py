@@ -74,6 +74,13 @@ class Frontend:
             raise ApiError(500, "Internal server error.")
         if fault.kind in ("502", "504"):
             return html_reply(int(fault.kind))
+        if fault.kind == "cut":  # the work is done and the answer starts, but the connection dies in it
+            try:
+                reply = self.api.dispatch(req)
+            except ApiError as exc:
+                reply = error_reply(req, exc)
+            reply.cut = True
+            return reply
         # "after": the work is done, but the client never learns it.
         with contextlib.suppress(ApiError):
             self.api.dispatch(req)
@@ -136,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop:
             self.close_connection = True
             return
-        if not req.drain():
+        if not req.drain() or reply.cut:
             self.close_connection = True
         self._send(reply)
         if req.abandoned:
@@ -172,6 +179,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
             self.end_headers()
             if self.command == "HEAD":
+                return
+            if reply.cut:  # half the promised bytes, then the connection closes
+                if source is not None and reply.file is not None:
+                    _, offset, length = reply.file
+                    source.seek(offset)
+                    self.wfile.write(source.read(length // 2))
+                else:
+                    self.wfile.write(reply.body[: len(reply.body) // 2])
                 return
             if source is not None and reply.file is not None:
                 _, offset, length = reply.file

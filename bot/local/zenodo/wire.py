@@ -123,6 +123,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     file: tuple[Path, int, int] | None = None  # stream (path, offset, length) instead of body
     drop: bool = False  # close the connection without answering
+    cut: bool = False  # send the headers and half the body, then close the connection
 
     @property
     def length(self) -> int:
