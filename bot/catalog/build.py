@@ -118,6 +118,7 @@ class CatalogBuild:
         self._md5: str | None = None
         self._written: Path | None = None
         self.carried_bytes = sum(d.entry.compressed_size for d in self._data if isinstance(d, _Carried))
+        self._last_of_run = {d.run: i for i, d in enumerate(self._data) if isinstance(d, _Carried)}
         self.new_bytes = sum(d.member.compressed_size for d in self._data if isinstance(d, _New))
 
     # -- the bytes -------------------------------------------------------------------------------------
@@ -127,12 +128,16 @@ class CatalogBuild:
         verify = self.verify if verify is None else verify
         cursors: dict[int, Cursor] = {}
         try:
-            yield from self._layout.iter_bytes([self._member_chunks(d, cursors, verify) for d in self._data])
+            yield from self._layout.iter_bytes(
+                [self._member_chunks(i, d, cursors, verify) for i, d in enumerate(self._data)]
+            )
         finally:
             for cursor in cursors.values():
                 cursor.close()
 
-    def _member_chunks(self, data: _Data, cursors: dict[int, Cursor], verify: bool) -> Iterator[bytes]:
+    def _member_chunks(
+        self, index: int, data: _Data, cursors: dict[int, Cursor], verify: bool
+    ) -> Iterator[bytes]:
         if isinstance(data, _InMemory):
             yield data.data
         elif isinstance(data, _New):
@@ -147,6 +152,8 @@ class CatalogBuild:
                 cursor = cursors[data.run] = Cursor(self._previous.source, data.entry.header_offset, end)
             yield from iter_member_data(cursor, data.entry, self._previous.name, verify=verify)
             cursor.skip(data.region_end - cursor.pos)  # a data descriptor, if the old zip had them
+            if index == self._last_of_run[data.run]:
+                cursors.pop(data.run).close()  # one open read at a time, whatever the member order
 
     @property
     def md5(self) -> str:
