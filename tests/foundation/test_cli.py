@@ -29,7 +29,7 @@ def test_every_command_has_help(command, capsys):
      ("publish", ["--draft", "--dry-run"]), ("draft", ["--dry-run"]), ("notes", ["--base", "--head", "--format"])],
 )
 def test_documented_flags_exist(command, flags, capsys):
-    main([command, "--help"])
+    assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
     for flag in flags:
         assert flag.split("|")[0] in out

@@ -53,6 +53,14 @@ def test_minimal_config_gets_defaults():
          "must be an https:// URL"),
         (GOOD.replace("api_url: https://zenodo.org/api", "api_url: http://evil.example/api"), 4, "zenodo.api_url",
          "must be an https:// URL"),
+        (GOOD.replace("api_url: https://zenodo.org/api", "api_url: https://token@zenodo.org/api"), 4,
+         "zenodo.api_url", "must be an https:// URL"),  # no credentials in the URL
+        (GOOD.replace("fields_dir: fields", "fields_dir: /etc"), 2, "catalog.fields_dir",
+         "does not match the expected form"),  # relative to the repository, never absolute
+        (GOOD.replace('record: "8410825"', 'record: "zenodo-8410825"'), 5, "zenodo.record",
+         "not a Zenodo record id"),
+        (GOOD.replace("command: /release publish", "command: release publish"), 7, "approval.command",
+         "does not match the expected form"),
         (GOOD.replace("curators: [alice, bob]", "curators: [alice, 'bad login!']"), 8,
          "approval.curators[1]", "not a GitHub login"),
     ],

@@ -82,8 +82,46 @@ def test_commit_authors_include_co_authors_and_honour_the_path(repo):
 
 @pytest.mark.parametrize("ref", ["--output=/tmp/x", "-p", "a..b", "HEAD; rm -rf /", "", "a b"])
 def test_refs_that_could_be_options_or_ranges_are_refused(repo, ref):
-    with pytest.raises(gitrepo.GitError):
+    with pytest.raises(gitrepo.GitError, match="not a git revision the bot accepts"):  # before git runs
         gitrepo.resolve(repo, ref)
+    with pytest.raises(gitrepo.GitError, match="not a git revision the bot accepts"):
+        gitrepo.changed_files(repo, ref, "HEAD", "fields")
+
+
+def test_merges_ancestry_and_first_parent_history(repo):
+    root = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "pr")
+    (repo / "fields" / "field_2.csv").write_text("b\n")
+    side = commit(repo, "add field 2")
+    git(repo, "switch", "-q", "main")
+    (repo / "README.md").write_text("docs\n")
+    docs = commit(repo, "docs")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "pr")
+    merge = git(repo, "rev-parse", "HEAD")
+    assert gitrepo.is_merge(repo, merge) and not gitrepo.is_merge(repo, side) and not gitrepo.is_merge(repo, root)
+    assert gitrepo.is_ancestor(repo, root, merge) and gitrepo.is_ancestor(repo, side, merge)
+    assert not gitrepo.is_ancestor(repo, merge, root) and not gitrepo.is_ancestor(repo, side, docs)
+    # main's own commits only (not the pull request's), newest first; a path keeps those touching it
+    assert gitrepo.first_parent_commits(repo, root, "HEAD") == [merge, docs]
+    assert gitrepo.first_parent_commits(repo, root, "HEAD", "fields") == [merge]
+    assert gitrepo.first_parent_commits(repo, None, "HEAD", limit=2) == [merge, docs]
+    assert gitrepo.first_parent_commits(repo, None, "HEAD") == [merge, docs, root]
+
+
+def test_show_file_and_working_tree_status(repo):
+    assert gitrepo.show_file(repo, "HEAD", "README.md") == b"x\n"
+    with pytest.raises(gitrepo.GitError, match="does not exist at HEAD"):
+        gitrepo.show_file(repo, "HEAD", "nope.md")
+    assert gitrepo.status_porcelain(repo, ["fields"]) == ""
+    (repo / "fields" / "field_1.csv").write_text("edited\n")
+    (repo / "README.md").write_text("edited too\n")
+    assert gitrepo.status_porcelain(repo, ["fields"]).split() == ["M", "fields/field_1.csv"]
+
+
+def test_a_failing_git_command_names_itself_and_hints_at_history(repo):
+    with pytest.raises(gitrepo.GitError) as err:
+        gitrepo.changed_files(repo, "0" * 40, "HEAD", "fields")
+    assert "git diff failed" in str(err.value) and "fetch-depth: 0" in (err.value.hint or "")
 
 
 def test_export_file_streams_a_blob_and_reports_missing_ones(repo, tmp_path):

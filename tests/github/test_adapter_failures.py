@@ -82,3 +82,29 @@ def test_missing_pull_is_a_404_with_a_hint(adapter):
 def test_repository_name_is_checked():
     with pytest.raises(GitHubError, match="not a repository name"):
         GitHubAdapter("http://127.0.0.1:9", "t", "just-a-name")
+
+
+def test_a_failing_permission_read_is_an_error_not_no_access(adapter, github_server):
+    """Only GitHub's 404 means "no access"; a server error must stop the run, not be read as an answer."""
+    github_server.faults.add("GET", r"/collaborators/mcoughlin/permission$", "500", times=0)
+    with pytest.raises(GitHubError) as err:
+        adapter.permission("mcoughlin")
+    assert err.value.status == 500 and "permission of mcoughlin" in err.value.message
+    github_server.faults.clear()
+    assert adapter.permission("mcoughlin").at_least("maintain")
+
+
+def test_a_tag_ref_that_landed_before_a_502_is_not_an_error(adapter, github_server, calls):
+    sha = github_server.sample.pr_head_sha
+    github_server.faults.add("POST", r"/git/refs$", "after", times=1)
+    assert adapter.create_tag("catalog-v1.1.0", sha, "v1.1.0") is True
+    assert github_server.tags()["catalog-v1.1.0"] == sha
+    assert [c[2] for c in calls("POST", "/git/refs")] == [502]  # found, not posted again
+    assert adapter.tag_commit("catalog-v1.1.0") == sha and adapter.tag_commit("catalog-v9.9.9") is None
+
+
+def test_validation_errors_carry_githubs_details(adapter):
+    with pytest.raises(GitHubError) as err:
+        adapter.reply(1, "x" * 65537)
+    assert err.value.status == 422
+    assert "Validation Failed (" in err.value.message and "x" * 100 not in err.value.message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -249,9 +248,21 @@ def test_hostile_file_keys_are_neutralised_in_the_reason():
     assert "`` x`@team <img src=x onerror=alert(1)> ``" in got.reason  # inside a code span that holds
 
 
-def test_a_replayed_approval_after_publishing_is_refused_even_with_the_right_id():
-    published = dataclasses.replace(PENDING)
-    got = _check(pending=published, draft_published=True, request=ApprovalRequest("4242"))
+@pytest.mark.parametrize("other_authors", [("alice", "mcoughlin"), ("MCOUGHLIN",), ("bob", "McCoughlin", "mcoughlin")])
+def test_an_author_of_any_pull_request_in_the_release_may_not_approve_it(other_authors):
+    """A release gathers several merged pull requests: writing any one of them rules a curator out."""
+    got = _check(pr_author="alice", other_authors=other_authors)
+    assert isinstance(got, Refusal) and got.code == "own-pr"
+    assert isinstance(_check(pr_author="alice", other_authors=other_authors, allow_author=True), Approval)
+
+
+def test_authors_of_other_pull_requests_do_not_block_a_curator_who_wrote_none():
+    assert isinstance(_check(pr_author="alice", other_authors=("bob", "dwarrick", "mcoughlin-bot")), Approval)
+
+
+def test_a_replayed_approval_after_publishing_says_so_even_when_main_has_moved():
+    """Once published, the right id and files are refused, and the reason is the publish, not staleness."""
+    got = _check(draft_published=True, main_head_sha=NEWER, fields_changed_since_summary=True)
     assert isinstance(got, Refusal) and got.code == "already-published"
 
 

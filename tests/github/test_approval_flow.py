@@ -63,8 +63,11 @@ def test_who_may_approve_is_asked_of_github(adapter, github_server):
 
     # tess is listed as a curator but only has triage access: GitHub's answer decides
     assert _decide(adapter, 1, comment("tess")).code == "no-permission"
-    # alice is listed too, but she wrote the pull request (and is not a collaborator)
+    # alice is listed too, but is not a collaborator...
     assert _decide(adapter, 1, comment("alice")).code == "no-permission"
+    # ...and once she has write access, she still wrote pull request #1: GitHub names her its author
+    github_server.set_permission("alice", "write")
+    assert _decide(adapter, 1, comment("alice")).code == "own-pr"
     # a wrong draft id, and hostile text, are refused with a reply that quotes nothing
     assert _decide(adapter, 1, comment("mcoughlin", f"{COMMAND} 5151")).code == "wrong-draft"
     hostile = _decide(adapter, 1, comment("mcoughlin", f"{COMMAND} 5150 @everyone <img src=x>"))

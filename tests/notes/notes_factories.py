@@ -70,12 +70,13 @@ def field_change(field: int, kind: str = "added") -> FieldChange:
 
 
 def assert_snapshot(name: str, text: str) -> None:
-    """Compare with tests/notes/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites it (review the diff by eye)."""
+    """Compare with tests/notes/snapshots/<name>. UPDATE_SNAPSHOTS=1 rewrites a snapshot that differs and
+    still fails the test, so a rewrite is never silent: review the diff, then run again."""
     path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" and (not path.exists() or path.read_text("utf-8") != text + "\n"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
-        return
+        raise AssertionError(f"{name} rewritten: review the diff, then run again without UPDATE_SNAPSHOTS")
     assert path.exists(), f"{path} is missing: run with UPDATE_SNAPSHOTS=1 and review it"
     expected = path.read_text(encoding="utf-8")
     assert text + "\n" == expected, f"{name} differs from its snapshot (UPDATE_SNAPSHOTS=1 if meant)"

@@ -153,3 +153,13 @@ def test_html_keeps_only_allowed_tags_and_its_digest(title: str, author: str) ->
     assert nh3.clean(body, tags=set(ALLOWED_TAGS), attributes={"a": {"href"}}, link_rel=None) == body
     assert f"</a> {plain_text(title)} by " in htmllib.unescape(body)  # shown as text, whole
     assert is_unedited_bot_notes(render_html(notes))
+
+
+def test_any_edit_of_the_html_notes_is_seen_and_a_footer_alone_proves_nothing() -> None:
+    page = render_html(notes_of(cases()["mixed"]))
+    assert is_unedited_bot_notes(page) and is_unedited_bot_notes(page + "\n")
+    body, footer = page[: page.rindex("<p><em>Drafted by release-bot")], page[page.rindex("<p><em>Drafted"):]
+    assert not is_unedited_bot_notes(body)  # no footer: not the bot's text
+    assert not is_unedited_bot_notes(body.replace("<td>296</td>", "<td>297</td>", 1) + footer)
+    assert not is_unedited_bot_notes("<p>curated by hand</p>" + footer)  # a footer copied under other text
+    assert not is_unedited_bot_notes(page + "<p>one more line</p>")  # text after the footer

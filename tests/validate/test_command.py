@@ -132,6 +132,40 @@ def test_a_pull_request_run_validates_the_files_it_adds_or_modifies(
         ("fields/field_297.csv", 6, "out-of-range"), ("fields/sub/field_300.csv", None, "not-a-field-file")]
 
 
+def test_a_pull_request_that_only_deletes_field_files_validates_nothing_and_passes(
+    make_field, capsys, tmp_path, monkeypatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "t@example.org")
+    _git(repo, "config", "user.name", "t")
+    (repo / "release-config.yaml").write_text(CONFIG)
+    make_field(296, 5, folder=repo / "fields")
+    make_field(297, 5, folder=repo / "fields")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    base = _git(repo, "rev-parse", "HEAD")
+    (repo / "fields" / "field_297.csv").unlink()
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "drop 297")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"base": {"sha": base}, "head": {"sha": _git(repo, "rev-parse",
+                                                                                              "HEAD")}}}))
+    summary = tmp_path / "summary.md"
+    for name, value in (("GITHUB_EVENT_NAME", "pull_request"), ("GITHUB_EVENT_PATH", str(event)),
+                        ("GITHUB_WORKSPACE", str(repo)), ("GITHUB_STEP_SUMMARY", str(summary))):
+        monkeypatch.setenv(name, value)
+    assert main(["validate"]) == 0
+    assert "no field files to validate" in capsys.readouterr().out
+    assert main(["validate", "--format", "github"]) == 0
+    assert capsys.readouterr().out == "0 file(s) checked, 0 invalid, 0 error(s), 0 warning(s)\n"
+    assert summary.read_text() == "## Field file validation\n\nNo field files to validate.\n"
+    assert main(["validate", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["files"] == [] and doc["valid"] is True
+
+
 def test_a_pull_request_run_needs_its_event_payload(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "absent.json"))

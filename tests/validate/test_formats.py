@@ -174,3 +174,24 @@ def test_json_lists_warnings_beside_errors_with_the_same_keys() -> None:
     assert set(doc["errors"][0]) == set(doc["warnings"][0])
     assert (doc["errors"][0]["severity"], doc["warnings"][0]["severity"]) == ("error", "warning")
     assert doc["files"][0]["warning_count"] == 1
+
+
+def test_a_summary_that_would_pass_githubs_limit_lists_every_file_but_not_every_error_block() -> None:
+    """GitHub refuses a job summary over 1 MiB: the file table stays whole, the error blocks stop in time."""
+    files = []
+    for field in range(1, 121):
+        path = f"fields/field_{field}.csv"
+        problems = [Problem(path, line, "ra", "bad-format", f"{line}: " + "x" * 2000) for line in range(2, 12)]
+        files.append(FileReport(path, field, 10, False, problems, 10, None))
+    text = markdown_summary(ValidationReport(files))
+    assert len(text.encode()) < 1 << 20
+    assert all(f"| fields/field\\_{field}.csv | 10 | **invalid** | 10 |" in text for field in range(1, 121))
+    assert "further files left out: the summary would be too long" in text
+    assert "| 2 | ra | bad-format |" in text  # the first files' errors are still shown
+
+
+def test_an_empty_report_says_there_was_nothing_to_validate() -> None:
+    report = ValidationReport([])
+    assert report.valid
+    assert markdown_summary(report) == "## Field file validation\n\nNo field files to validate."
+    assert github_annotations(report) == []
