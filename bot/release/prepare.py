@@ -159,6 +159,70 @@ def _bytes_upload(key: str, data: bytes) -> UploadFile:
     return UploadFile(key, len(data), hashlib.md5(data).hexdigest(), lambda: io.BytesIO(data))
 
 
+def _new_fields(
+    files: dict[int, Path], stats: dict, owners: dict[int, PullInfo], commit: str, version: str
+) -> list[NewField]:
+    """The new members, with the validation pass's figures and where each came from (for the manifest)."""
+    return [
+        NewField(
+            field=f, path=path, rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
+            provenance={
+                "pr": owners[f].number if f in owners else None,
+                "contributor": owners[f].author if f in owners else None,
+                "commit": commit,
+                "version": version,
+            },
+        )
+        for f, path in files.items()
+    ]
+
+
+def _draft_notes(
+    ctx: RunContext, changeset: ChangeSet, version: str, build: CatalogBuild,
+    previous_summary: tuple[str, PendingRelease] | None,
+) -> tuple[str, str, str, bool]:
+    """(the bot's Markdown, the Markdown to show, the HTML for Zenodo, whether a curator's edit was kept).
+
+    A curator's edit of the last summary's notes is kept, and is what Zenodo receives too: it is what they
+    approve.
+    """
+    notes = build_notes(
+        changeset, version, ctx.today,
+        files={build.zip_name: (build.size, build.md5),
+               FIELDS_JSON: (len(build.fields_json), hashlib.md5(build.fields_json).hexdigest())},
+    )
+    bot_markdown = render_markdown(notes)
+    if previous_summary is not None:
+        old_body, old_state = previous_summary
+        kept_markdown, kept = merge_curator_edits(old_body, old_state.notes_digest or None, bot_markdown)
+        if kept:
+            return bot_markdown, kept_markdown, markdown_to_html(kept_markdown), True
+    return bot_markdown, bot_markdown, render_html(notes), False
+
+
+def _summary_state(
+    ctx: RunContext, draft: DraftResult, latest: Record, version: str, commit: str,
+    pulls: Sequence[PullInfo], zip_name: str, notes_digest: str,
+) -> PendingRelease:
+    """What the summary records for the approval to check against: the draft as Zenodo holds it."""
+    # The previous version always holds a catalog zip (checked above) and usually a fields.json.
+    changes = {zip_name: "replaced", FIELDS_JSON: "replaced" if FIELDS_JSON in latest.files else "added"}
+    return PendingRelease(
+        draft_id=draft.draft_id,
+        version=version,
+        doi=draft.doi or "",
+        concept_record=ctx.config.zenodo.record,
+        commit_sha=commit,
+        files={
+            key: DraftFile(md5=entry.md5 or "", size=entry.size or 0, change=changes.get(key, "carried"))
+            for key, entry in sorted(draft.files.items())
+        },
+        prs=tuple(sorted({p.number for p in pulls})),
+        notes_digest=notes_digest,
+        removed=tuple(sorted(k for k in latest.files if k not in draft.files)),
+    )
+
+
 def prepare_release(
     ctx: RunContext,
     *,
@@ -215,19 +279,7 @@ def prepare_release(
             ignore_logins=[cfg.github.bot_login],
         )
         version = next_version(latest.version, changeset, cfg.versioning)
-        owners = _field_owner(ctx, pulls)
-        new_fields = [
-            NewField(
-                field=f, path=path, rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
-                provenance={
-                    "pr": owners[f].number if f in owners else None,
-                    "contributor": owners[f].author if f in owners else None,
-                    "commit": head_sha,
-                    "version": version,
-                },
-            )
-            for f, path in files.items()
-        ]
+        new_fields = _new_fields(files, stats, _field_owner(ctx, pulls), head_sha, version)
         build_dir = ctx.workdir / "build"
         shutil.rmtree(build_dir, ignore_errors=True)
         build = build_catalog(
@@ -240,25 +292,13 @@ def prepare_release(
         crash_point(ctx, "build")
 
         # 3. the notes, keeping a curator's edits of the last summary
-        zip_md5 = build.md5
-        notes = build_notes(
-            changeset, version, ctx.today,
-            files={build.zip_name: (build.size, zip_md5),
-                   FIELDS_JSON: (len(build.fields_json), hashlib.md5(build.fields_json).hexdigest())},
-        )
-        bot_markdown = render_markdown(notes)
-        notes_html = render_html(notes)
-        notes_markdown, kept = bot_markdown, False
-        if previous_summary is not None:
-            old_body, old_state = previous_summary
-            notes_markdown, kept = merge_curator_edits(old_body, old_state.notes_digest or None, bot_markdown)
-            if kept:  # the curator's text is what they approve: it goes to Zenodo too
-                notes_html = markdown_to_html(notes_markdown)
+        bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
+                                                                      previous_summary)
         crash_point(ctx, "notes")
 
         # 4. Zenodo: one new-version draft holding exactly this release
         uploads = [
-            UploadFile(build.zip_name, build.size, zip_md5, build.stream),
+            UploadFile(build.zip_name, build.size, build.md5, build.stream),
             _bytes_upload(FIELDS_JSON, build.fields_json),
         ]
         zenodo_crash = ctx.crash_after.removeprefix("zenodo:") if ctx.crash_after else None
@@ -279,23 +319,9 @@ def prepare_release(
     finally:
         previous.close()
 
-    # The previous version always holds a catalog zip (checked above) and usually a fields.json.
-    changes = {build.zip_name: "replaced", FIELDS_JSON: "replaced" if FIELDS_JSON in latest.files else "added"}
-    state = PendingRelease(
-        draft_id=draft.draft_id,
-        version=version,
-        doi=draft.doi or "",
-        concept_record=cfg.zenodo.record,
-        commit_sha=head_sha,
-        files={
-            key: DraftFile(md5=entry.md5 or "", size=entry.size or 0, change=changes.get(key, "carried"))
-            for key, entry in sorted(draft.files.items())
-        },
-        prs=tuple(sorted({p.number for p in pulls})),
-        notes_digest=markdown_digest(bot_markdown) if not kept else (previous_summary[1].notes_digest if
-                                                                     previous_summary else ""),
-        removed=tuple(sorted(k for k in latest.files if k not in draft.files)),
-    )
+    digest = markdown_digest(bot_markdown) if not kept else (previous_summary[1].notes_digest
+                                                             if previous_summary else "")
+    state = _summary_state(ctx, draft, latest, version, head_sha, pulls, build.zip_name, digest)
     return PreparedRelease(
         version=version,
         previous_version=latest.version,
