@@ -207,3 +207,12 @@ def test_approve_filter_matches_the_configured_command():
     config = load_config(WORKFLOWS.parents[1] / "release-config.yaml")
     job = load("approve.yml")["jobs"]["publish"]
     assert f"startsWith(github.event.comment.body, '{config.approval.command}')" in job["if"]
+
+
+@pytest.mark.parametrize("name", all_workflows())
+def test_every_checkout_the_bot_reads_has_full_history(name):
+    """The bot diffs against release tags and the PR base: a shallow checkout would see no history."""
+    for job in load(name)["jobs"].values():
+        for step in steps(job):
+            if str(step.get("uses", "")).startswith("actions/checkout@") and "path" not in step.get("with", {}):
+                assert step["with"].get("fetch-depth") == 0, (name, step.get("name"))
