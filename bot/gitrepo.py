@@ -14,7 +14,6 @@ from pathlib import Path
 from bot.errors import UsageError
 
 _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,200}$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _CO_AUTHOR = re.compile(r"^co-authored-by:\s*(.+?)\s*<([^>]*)>\s*$", re.IGNORECASE | re.MULTILINE)
 _STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "modified"}
 
@@ -109,19 +108,14 @@ def export_file(repo: str | Path, ref: str, path: str, dest: Path) -> Path:
     return dest
 
 
-def parse_version(text: str) -> tuple[int, int, int] | None:
-    m = _VERSION.match(text.strip())
-    if not m:
-        return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-
-
 def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | None:
     """The highest ``<prefix>vX.Y.Z`` tag reachable in the repository: (tag, commit sha, version)."""
+    from bot.notes.version import read_version
+
     tags = _git(repo, "tag", "--list", f"{prefix}*").split()
     best: tuple[tuple[int, int, int], str] | None = None
     for tag in tags:
-        version = parse_version(tag[len(prefix):])
+        version = read_version(tag[len(prefix):])
         if version and (best is None or version > best[0]):
             best = (version, tag)
     if best is None:

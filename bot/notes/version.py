@@ -18,15 +18,21 @@ FIRST_VERSION = "v1.0.0"
 _VERSION = re.compile(r"^\s*[vV]?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?\s*$")
 
 
-def parse_version(text: str, where: str = "previous version") -> tuple[int, int, int]:
-    """``v1.2.0``, ``1.2.0`` or ``v1.2`` -> (1, 2, 0); anything else is a UsageError saying what to fix."""
+def read_version(text: str) -> tuple[int, int, int] | None:
+    """``v1.2.0``, ``1.2.0`` or ``v1.2`` -> (1, 2, 0); None for anything else."""
     m = _VERSION.match(text) if isinstance(text, str) else None
-    if m is None:
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) if m else None
+
+
+def parse_version(text: str, where: str = "previous version") -> tuple[int, int, int]:
+    """Like ``read_version``, but anything else is a UsageError saying what to fix."""
+    parts = read_version(text)
+    if parts is None:
         raise UsageError(
             f"{where}: {text!r} is not a version of the form vX.Y.Z",
             hint="set the Zenodo record's version to e.g. v1.2.0, or pass --previous-version vX.Y.Z",
         )
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    return parts
 
 
 def format_version(parts: tuple[int, int, int]) -> str:

@@ -191,17 +191,15 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
 
 def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, str, PendingRelease] | None:
     """The PR whose bot summary describes ``draft_id`` (among those merged since the last release)."""
-    from bot.release.drafting import merged_pulls
+    from bot.release.drafting import merged_pulls, summaries
     from bot.release.prepare import open_published_catalog, release_base
 
     latest = zenodo_release.latest_published(ctx.zenodo(), ctx.config.zenodo.record)
     with open_published_catalog(ctx, latest) as previous:
         since = release_base(ctx, latest, previous)
-    for pull in reversed(merged_pulls(ctx, gh, since, "HEAD")):
-        sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
-        state = parse_state(sticky.body) if sticky else None
-        if sticky and state and state.draft_id == draft_id:
-            return pull.number, sticky.body, state
+    for pull, body, state in summaries(gh, reversed(merged_pulls(ctx, gh, since, "HEAD"))):
+        if state.draft_id == draft_id:
+            return pull.number, body, state
     return None
 
 

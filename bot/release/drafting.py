@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.github.adapter import GitHubAdapter
@@ -29,15 +31,22 @@ def merged_pulls(ctx: RunContext, gh: GitHubAdapter, since: str | None, head: st
     return sorted(found.values(), key=lambda p: p.number)
 
 
-def _previous_summary(gh: GitHubAdapter, pulls: list[PullInfo]) -> tuple[str, PendingRelease] | None:
-    """The bot's newest summary among these PRs (its notes may carry a curator's edits)."""
-    best: tuple[str, PendingRelease] | None = None
+def summaries(gh: GitHubAdapter, pulls: Iterable[PullInfo]) -> Iterator[tuple[PullInfo, str, PendingRelease]]:
+    """(pull, body, state) of each of these PRs that holds a summary of the bot with a readable state."""
     for pull in pulls:
         sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
         state = parse_state(sticky.body) if sticky else None
-        if sticky and state and (best is None or pull.number > max(best[1].prs or (0,))):
-            best = (sticky.body, state)
-    return best
+        if sticky is not None and state is not None:
+            yield pull, sticky.body, state
+
+
+def _previous_summary(gh: GitHubAdapter, pulls: list[PullInfo]) -> tuple[str, PendingRelease] | None:
+    """The bot's newest summary among these PRs (its notes may carry a curator's edits)."""
+    found = list(summaries(gh, pulls))
+    if not found:
+        return None
+    _, body, state = max(found, key=lambda item: item[0].number)
+    return body, state
 
 
 def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
