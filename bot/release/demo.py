@@ -91,7 +91,10 @@ def _demo(console: Console, world: LocalWorld) -> None:
     after = world.merge(1)
     _show_run(console, "merge", world.push(before, after), expect=0)
     summary = _last_comment(world, 1)
-    console.print(Panel(Markdown(summary.split("#### Release notes")[0]), title="summary comment on PR #1"))
+    shown = summary.split("<details>")[0]  # the summary, the notes' headline and top classes
+    console.print(Panel(Markdown(shown + "\n\n_(the comment goes on with the full class table, the pull "
+                                 "requests, the checksums and the approval command)_"),
+                        title="summary comment on PR #1"))
     draft_id = next(line.split()[-1] for line in summary.splitlines() if line.startswith("/release publish "))
 
     console.print(Rule(f"4. {OUTSIDER} (write access, not a curator) tries to approve"))
