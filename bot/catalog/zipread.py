@@ -336,7 +336,11 @@ def iter_member_data(
         raise corrupt(f"no local header at byte {entry.header_offset}")
     (_sig, _ver, flags, method, _t, _d, _crc, _cs, _us, nlen, xlen) = _LOCAL.unpack(head)
     raw_name = cursor.read_exact(nlen)
-    if raw_name.decode("utf-8", "replace") != entry.name and _decode_name(raw_name, flags) != entry.name:
+    try:
+        same = raw_name.decode("utf-8", "replace") == entry.name or _decode_name(raw_name, flags) == entry.name
+    except UnicodeDecodeError:
+        same = False
+    if not same:
         raise corrupt(f"the local header names {raw_name!r} instead")
     if method != entry.method:
         raise corrupt(f"the local header says method {method}, the central directory {entry.method}")

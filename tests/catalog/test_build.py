@@ -390,3 +390,30 @@ def test_stream_detects_bytes_that_changed_after_hashing(field_pool: dict[int, P
         _corrupt_member_data(prev, "field_297.csv")  # the file changes between the two passes
         with pytest.raises(CatalogError, match=r"announced md5"), build.stream() as s:
             s.read()
+
+
+def test_a_local_header_whose_name_is_broken_utf8_is_reported_as_corrupt(tmp_path):
+    """The central directory is sound but a local header's name is flagged UTF-8 and is not: a clear error."""
+    import zipfile as zf_module
+
+    import pytest
+
+    from bot.catalog.build import NewField, build_catalog, open_previous
+    from bot.catalog.errors import CorruptZipError
+    from bot.sample import field_csv_bytes, write_field_csv
+
+    old = tmp_path / "old.zip"
+    with zf_module.ZipFile(old, "w", zf_module.ZIP_DEFLATED) as zf:
+        zf.writestr("field_\u00ef96.csv", b"x")  # non-ASCII: the UTF-8 flag is set on both headers
+        zf.writestr("field_296.csv", field_csv_bytes(296, 10))
+    raw = bytearray(old.read_bytes())
+    first = raw.index("\u00ef".encode())  # the first member's local header comes first
+    raw[first:first + 2] = b"\xff\xfe"
+    old.write_bytes(bytes(raw))
+
+    new = write_field_csv(tmp_path / "field_297.csv", 297, 10)
+    with open_previous(old) as previous, pytest.raises(CorruptZipError) as info:
+        build = build_catalog(previous, [NewField(297, new)], workdir=tmp_path / "w")
+        build.write_to(tmp_path / "new.zip")
+    assert "local header" in str(info.value)
+    assert not (tmp_path / "new.zip").exists()  # nothing half-written
