@@ -227,6 +227,7 @@ class ZenodoClient:
         accept: str = INVENIORDM_JSON,
         reconcile: Callable[[], T | None] | None = None,
         on_read: Callable[[int], None] | None = None,
+        stream: bool = False,
     ) -> T:
         """Send one call, retrying by the policy; ``reconcile`` reads back a call whose answer was lost.
 
@@ -235,7 +236,7 @@ class ZenodoClient:
         failures = rate_waits = 0
         while True:
             headers = {"Accept": accept}
-            kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout}
+            kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout, "stream": stream}
             stream = None
             if json is not None:
                 kwargs["json"] = json
@@ -319,12 +320,17 @@ class ZenodoClient:
         """A small published file's content (fields.json); big files are read by the catalog's range reader."""
 
         def content(resp: requests.Response) -> bytes:
-            if len(resp.content) > max_bytes:
-                raise ZenodoError(f"{key} of record {record_id} is larger than {max_bytes} bytes",
-                                  hint="read large files with a streaming reader")
-            return resp.content
+            data = bytearray()
+            for chunk in resp.iter_content(1 << 16):  # streamed: a huge file never lands in memory
+                data += chunk
+                if len(data) > max_bytes:
+                    resp.close()
+                    raise ZenodoError(f"{key} of record {record_id} is larger than {max_bytes} bytes",
+                                      hint="read large files with a streaming reader")
+            return bytes(data)
 
-        return self._call("GET", f"/records/{record_id}/files/{key}/content", content, accept=OCTET_STREAM)
+        return self._call("GET", f"/records/{record_id}/files/{key}/content", content, accept=OCTET_STREAM,
+                          stream=True)
 
     def user_drafts(self, query: str) -> list[Draft]:
         """The token owner's unpublished drafts matching an InvenioRDM search query."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import logging
 import random
 from pathlib import Path
@@ -225,3 +226,14 @@ def test_an_answer_cut_off_mid_body_is_a_lost_answer(zenodo: Target, release: Re
     draft = client.new_version(latest.id)
     assert draft.id and zenodo.slept  # retried after a pause, not a raw requests exception
     assert len(zenodo.server.drafts_of(release.concept_record)) == 1
+
+
+def test_download_reads_small_files_and_refuses_big_ones_without_holding_them(zenodo, release):
+    client = zenodo.client()
+    latest = client.latest_record(release.concept_record)
+    data = client.download(latest.id, "fields.json")
+    assert hashlib.md5(data).hexdigest() == release.previous["fields.json"]
+    zip_key = next(k for k in release.previous if k.endswith(".zip"))
+    with pytest.raises(ZenodoError) as info:
+        client.download(latest.id, zip_key, max_bytes=100)
+    assert "larger than 100 bytes" in str(info.value)
