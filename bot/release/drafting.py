@@ -14,6 +14,7 @@ from bot.release.approve import STATUS_CONTEXT
 from bot.release.context import RunContext, crash_point
 from bot.release.prepare import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
 from bot.validate.formats import github_annotations, markdown_summary
+from bot.zenodo import release as zenodo_release
 
 MAX_PULLS = 100
 
@@ -47,6 +48,32 @@ def _previous_summary(gh: GitHubAdapter, pulls: list[PullInfo]) -> tuple[str, Pe
         return None
     _, body, state = max(found, key=lambda item: item[0].number)
     return body, state
+
+
+def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) -> None:
+    """The field changes since the last release were undone: discard the bot's pending draft, if any,
+    and say so on the summaries that offered it for approval (no orphan draft, nothing left to approve)."""
+    if ctx.dry_run:
+        return
+    client = ctx.zenodo()
+    pending = zenodo_release.find_pending_draft(client, ctx.config.zenodo.record)
+    if pending is None:
+        return
+    offered = [(pull, state) for pull, _, state in summaries(gh, pulls) if state.draft_id == pending.id]
+    if not offered:
+        return  # not a draft the bot described: someone else's work, left alone
+    client.discard_draft(pending.id)
+    for pull, state in offered:
+        gh.upsert_sticky(pull.number, SUMMARY_MARKER, "\n".join([
+            SUMMARY_MARKER,
+            "### Catalog release withdrawn",
+            "",
+            f"The default branch no longer changes any field file since the last release, so the draft of "
+            f"`{state.version}` (`{state.draft_id}`) was discarded on Zenodo; its reserved DOI is never "
+            "registered. There is nothing to approve.",
+            "",
+        ]))
+    print(f"discarded the pending draft {pending.id}: nothing left to release")
 
 
 def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
@@ -85,6 +112,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     except NothingToRelease as exc:
         print(exc.message)
         ctx.write_summary(f"Nothing to release: {exc.message}")
+        withdraw_pending(ctx, gh, exc.pulls)
         return EXIT_OK
     except InvalidFields as exc:
         newest = newest_of(exc.pulls)

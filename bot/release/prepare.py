@@ -46,6 +46,10 @@ Gather = Callable[[str | None], tuple[list[PullInfo], tuple[str, PendingRelease]
 class NothingToRelease(Finding):
     """No field file changed since the last release: there is nothing to draft (not a failure)."""
 
+    def __init__(self, message: str, hint: str | None = None, pulls: Sequence[PullInfo] = ()) -> None:
+        super().__init__(message, hint)
+        self.pulls = list(pulls)
+
 
 def _replaced_by_release(key: str) -> bool:
     """The previous version's files a release replaces: the catalog zip (its name holds the field count)
@@ -253,6 +257,7 @@ def prepare_release(
                 "nothing to release: no field file changed since the last release",
                 hint=f"the last release is {latest.version}; field files live in "
                 f"{cfg.catalog.fields_dir}/",
+                pulls=pulls,
             )
         new_paths = {f: path for f, (kind, path) in kinds.items() if kind != "removed" and path}
         removed = [f for f, (kind, _) in kinds.items() if kind == "removed"]

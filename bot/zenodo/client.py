@@ -379,6 +379,14 @@ class ZenodoClient:
         self._call("DELETE", f"/records/{draft_id}/draft/files", lambda r: True, expect=(204,),
                    accept=PLAIN_JSON, reconcile=took_effect)
 
+    def discard_draft(self, draft_id: str) -> None:
+        """Delete an unpublished draft (its reserved DOI is never registered)."""
+
+        def took_effect() -> bool | None:
+            return True if self.find_draft(draft_id) is None else None
+
+        self._call("DELETE", f"/records/{draft_id}/draft", lambda r: True, expect=(204,), reconcile=took_effect)
+
     def start_uploads(self, draft_id: str, keys: Sequence[str]) -> None:
         """Declare files to upload, all in one call."""
 

@@ -152,3 +152,21 @@ def test_a_merge_without_field_changes_has_nothing_to_release(world):
     assert "nothing to release" in run.stdout
     assert world.zenodo.drafts_of(world.concept_id) == []
     assert bot_comments(world, 1) == []
+
+
+def test_reverting_the_fields_withdraws_the_pending_draft(world):
+    run, _ = merged_release(world, 1, {"fields/field_487.csv": field_csv_bytes(487, 20)})
+    assert run.code == 0
+    draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    # a second PR deletes the only field the release added: nothing is left to release
+    world.open_pull(2, "Revert field 487", CONTRIBUTOR, {"fields/field_487.csv": None})
+    before = world.git("rev-parse", "main")
+    after = world.merge(2)
+    revert = world.push(before, after)
+    assert revert.code == 0, revert.stderr + revert.stdout
+    assert world.zenodo.drafts_of(world.concept_id) == []
+    summary = bot_comments(world, 1)[0]["body"]
+    assert "withdrawn" in summary and "/release publish" not in summary
+    refused = world.approve(1, CURATOR, f"/release publish {draft_id}")
+    assert refused.code == 1
+    assert len(world.zenodo.published_versions(world.concept_id)) == 1
