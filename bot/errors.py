@@ -29,10 +29,3 @@ class Finding(BotError):
     """The bot did its job and the answer is no (invalid data, refused approval, drift)."""
 
     exit_code = EXIT_FINDING
-
-
-class NotImplementedYet(BotError):
-    exit_code = EXIT_USAGE
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} is not implemented yet")
