@@ -170,3 +170,16 @@ def test_reverting_the_fields_withdraws_the_pending_draft(world):
     refused = world.approve(1, CURATOR, f"/release publish {draft_id}")
     assert refused.code == 1
     assert len(world.zenodo.published_versions(world.concept_id)) == 1
+
+
+def test_a_second_merge_replacing_the_same_field_updates_the_same_draft(world):
+    merged_release(world, 1, {"fields/field_487.csv": field_csv_bytes(487, 20)})
+    first = draft_id_of(bot_comments(world, 1)[0]["body"])
+    zip_key = "predictions_dnn_xgb_4_fields.zip"
+    old_md5 = world.zenodo.drafts_of(world.concept_id)[0]["files"]["entries"][zip_key]["checksum"]
+    run, _ = merged_release(world, 2, {"fields/field_487.csv": field_csv_bytes(487, 25, seed=5)})
+    assert run.code == 0, run.stderr + run.stdout
+    (draft,) = world.zenodo.drafts_of(world.concept_id)
+    assert draft["id"] == first  # same name, new bytes: replaced in place, no second draft
+    assert draft["files"]["entries"][zip_key]["checksum"] != old_md5
+    assert world.zenodo.dois_reserved == 1
