@@ -74,7 +74,7 @@ def validate_paths(
 def _validate_entry(path: Path, settings: ValidationSettings, progress: bool, root: Path | None) -> FileReport:
     shown = _display(path, root)
     if path.is_dir() and not path.is_symlink():
-        return _refused(shown, "not-a-field-file",
+        return FileReport.refused(shown, "not-a-field-file",
                         "a folder inside the fields folder is not searched; put field files at its top level")
     return validate_file(path, display_path=shown, settings=settings, progress=progress)
 
@@ -88,10 +88,6 @@ def _display(path: Path, root: Path | None) -> str:
     return path.as_posix()
 
 
-def _refused(shown: str, code: str, message: str) -> FileReport:
-    return FileReport(shown, None, 0, False, [Problem(shown, None, None, code, message)], 1, None)
-
-
 def validate_file(
     path: Path,
     *,
@@ -103,17 +99,17 @@ def validate_file(
     path = Path(path)
     shown = display_path or path.as_posix()
     if path.is_symlink():
-        return _refused(shown, "symlink", "symbolic links are not followed; commit the file itself")
+        return FileReport.refused(shown, "symlink", "symbolic links are not followed; commit the file itself")
     if not path.exists():
-        return _refused(shown, "not-found", "the file does not exist; check the path")
+        return FileReport.refused(shown, "not-found", "the file does not exist; check the path")
     if not path.is_file():
-        return _refused(shown, "not-a-field-file", "not a regular file")
+        return FileReport.refused(shown, "not-a-field-file", "not a regular file")
     name = path.name
     field_number = field_from_filename(name)
     naming: list[Problem] = []
     if field_number is None:
         if not name.endswith((".csv", ".csv.gz")):
-            return _refused(shown, "not-a-field-file",
+            return FileReport.refused(shown, "not-a-field-file",
                             "not a field file: the fields folder holds only field_<N>.csv or field_<N>.csv.gz")
         code = "bad-file-name" if _LOOKS_LIKE_FIELD.match(name) else "not-a-field-file"
         naming.append(Problem(shown, None, None, code, f"{name!r} is not named field_<N>.csv or field_<N>.csv.gz "

@@ -65,6 +65,11 @@ class FileReport:
     warnings: list[Problem] = field(default_factory=list)  # the first max_errors_per_file warnings, by line
     warning_count: int = 0  # every warning, listed or not
 
+    @classmethod
+    def refused(cls, path: str, code: str, message: str) -> FileReport:
+        """A file rejected as a whole: one file-level error, no rows read."""
+        return cls(path, None, 0, False, [Problem(path, None, None, code, message)], 1, None)
+
     @property
     def truncated(self) -> bool:
         return self.error_count > len(self.errors)
