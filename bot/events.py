@@ -83,24 +83,12 @@ def run(args: argparse.Namespace) -> int:
 
 @handles("pull_request")
 def on_pull_request(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release.pr_check import check_pull_request
+    from bot.release.pr_check import check_pull_request, pull_range
 
     pull = payload.get("pull_request") or {}
-    base, head = _pull_range(ctx, pull["base"]["sha"], pull["head"]["sha"])
+    base, head = pull_range(ctx.repo_dir, pull["base"]["sha"], pull["head"]["sha"])
     report = check_pull_request(ctx, base=base, head=head, number=int(pull.get("number", 0)))
     return EXIT_OK if report.valid else EXIT_FINDING
-
-
-def _pull_range(ctx: RunContext, base: str, head: str) -> tuple[str, str]:
-    """What to diff and validate: GitHub checks out the PR's merge commit (``refs/pull/N/merge``).
-
-    Validating the checked-out commit reads the work tree, where Git LFS files hold their content, and
-    its first parent is the base the PR is merged into. A checkout of the PR's head is used as it is.
-    """
-    checked_out = gitrepo.resolve(ctx.repo_dir, "HEAD")
-    if checked_out != head and gitrepo.is_merge(ctx.repo_dir, checked_out):
-        return gitrepo.resolve(ctx.repo_dir, "HEAD^1"), checked_out
-    return base, head
 
 
 @handles("push")

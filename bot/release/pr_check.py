@@ -6,14 +6,16 @@ writes nothing remotely: annotations and the job summary are how it talks.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from bot import gitrepo
+from bot.config import Config
 from bot.release.context import RunContext
 from bot.release.files import validate_fields
 from bot.scope import field_from_filename
 from bot.validate.formats import github_annotations, markdown_summary
-from bot.validate.report import FileReport, Problem, ValidationReport
+from bot.validate.report import FileReport, ValidationReport
 
 
 def _preview(report: ValidationReport, added: set[int], replaced: set[int], removed: list[int]) -> str:
@@ -28,35 +30,69 @@ def _preview(report: ValidationReport, added: set[int], replaced: set[int], remo
     return "\n".join(lines)
 
 
-def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0) -> ValidationReport:
-    """Validate the PR's field files (as committed at ``head``), print annotations, write the summary."""
-    fields_dir = ctx.config.catalog.fields_dir
-    changed = gitrepo.changed_files(ctx.repo_dir, base, head, fields_dir)
+@dataclass
+class PullFiles:
+    """What a pull request changes in the catalog, and the verdict on its files."""
+
+    report: ValidationReport
+    added: set[int] = field(default_factory=set)
+    replaced: set[int] = field(default_factory=set)
+    removed: list[int] = field(default_factory=list)
+
+
+def pull_range(repo: Path, base: str, head: str) -> tuple[str, str]:
+    """What to diff and validate: GitHub checks out the PR's merge commit (``refs/pull/N/merge``).
+
+    Validating the checked-out commit reads the work tree, where Git LFS files hold their content, and
+    its first parent is the base the PR is merged into. A checkout of the PR's head is used as it is.
+    """
+    checked_out = gitrepo.resolve(repo, "HEAD")
+    if checked_out != head and gitrepo.is_merge(repo, checked_out):
+        return gitrepo.resolve(repo, "HEAD^1"), checked_out
+    return base, head
+
+
+def validate_pull_request(
+    repo: Path, config: Config, scratch: Path, *, base: str, head: str, progress: bool = False
+) -> PullFiles:
+    """Validate the field files a PR adds or changes (as committed at ``head``); refuse stray files and
+    configuration or bot changes riding with field files."""
+    fields_dir = config.catalog.fields_dir
+    changed = gitrepo.changed_files(repo, base, head, fields_dir)
+    out = PullFiles(ValidationReport(files=[]))
     new_paths: dict[int, str] = {}
     stray: list[FileReport] = []
-    added, replaced, removed = set(), set(), []
     for change in changed:
         name = PurePosixPath(change.path).name
-        field = field_from_filename(name)
+        number = field_from_filename(name)
         in_folder = str(PurePosixPath(change.path).parent) == fields_dir.strip("/")
         if change.status == "deleted":
-            if field is not None and in_folder:
-                removed.append(field)
+            if number is not None and in_folder:
+                out.removed.append(number)
             continue
-        if field is None or not in_folder:
+        if number is None or not in_folder:
             stray.append(_not_a_field_file(change.path, fields_dir))
             continue
-        new_paths[field] = change.path
-        (added if change.status == "added" else replaced).add(field)
-    _, report = validate_fields(ctx.repo_dir, head, new_paths, ctx.workdir / "pr-fields", ctx.config.validation)
-    report = ValidationReport(files=[*report.files, *stray, *_mixed_changes(ctx, base, head, changed)])
+        new_paths[number] = change.path
+        (out.added if change.status == "added" else out.replaced).add(number)
+    _, report = validate_fields(repo, head, new_paths, scratch, config.validation, progress=progress)
+    out.report = ValidationReport(files=[*report.files, *stray, *_mixed_changes(repo, base, head, changed)])
+    out.removed.sort()
+    return out
+
+
+def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0) -> ValidationReport:
+    """The pull_request handler's work: validate, print annotations, write the job summary."""
+    found = validate_pull_request(ctx.repo_dir, ctx.config, ctx.workdir / "pr-fields", base=base, head=head)
+    report = found.report
     for line in github_annotations(report):
         print(line)
     summary = markdown_summary(report)
     if report.valid and report.files:
-        summary += "\n\n" + _preview(report, added, replaced, sorted(removed))
+        summary += "\n\n" + _preview(report, found.added, found.replaced, found.removed)
     elif not report.files:
-        summary = f"No field file under `{fields_dir}/` changed in this pull request: nothing to validate."
+        summary = (f"No field file under `{ctx.config.catalog.fields_dir}/` changed in this pull request: "
+                   "nothing to validate.")
     ctx.write_summary(summary)
     return report
 
@@ -65,7 +101,7 @@ def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0
 PROTECTED = ("release-config.yaml", ".github/", "bot/", "pyproject.toml")
 
 
-def _mixed_changes(ctx: RunContext, base: str, head: str, fields: list) -> list[FileReport]:
+def _mixed_changes(repo: Path, base: str, head: str, fields: list) -> list[FileReport]:
     """A PR that changes field files may not also change the release configuration or the bot.
 
     The push run trusts the merged configuration (curators, the Zenodo URL) and code, so such changes
@@ -73,16 +109,14 @@ def _mixed_changes(ctx: RunContext, base: str, head: str, fields: list) -> list[
     """
     if not fields:
         return []
-    reports = []
-    for change in gitrepo.changed_paths(ctx.repo_dir, base, head, *PROTECTED):
-        message = (f"{change.path} changes the release configuration or the bot in a pull request that also "
-                   "changes field files; open a separate pull request for it")
-        reports.append(FileReport(
-            path=change.path, field=None, rows=0, valid=False,
-            errors=[Problem(path=change.path, line=None, column=None, code="mixed-change", message=message)],
-            error_count=1, stats=None,
-        ))
-    return reports
+    return [
+        FileReport.refused(
+            change.path, "mixed-change",
+            f"{change.path} changes the release configuration or the bot in a pull request that also changes "
+            "field files; open a separate pull request for it",
+        )
+        for change in gitrepo.changed_paths(repo, base, head, *PROTECTED)
+    ]
 
 
 def _not_a_field_file(path: str, fields_dir: str) -> FileReport:
@@ -90,8 +124,4 @@ def _not_a_field_file(path: str, fields_dir: str) -> FileReport:
         f"{path} is not a field file: put prediction files directly in {fields_dir}/ and name them "
         "field_<N>.csv or field_<N>.csv.gz (N the ZTF field number, no leading zeros)"
     )
-    return FileReport(
-        path=path, field=None, rows=0, valid=False,
-        errors=[Problem(path=path, line=None, column=None, code="not-a-field-file", message=message)],
-        error_count=1, stats=None,
-    )
+    return FileReport.refused(path, "not-a-field-file", message)

@@ -12,7 +12,8 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path, PurePosixPath
+import tempfile
+from pathlib import Path
 
 from rich.console import Console
 
@@ -20,32 +21,29 @@ from bot.config import DEFAULT_CONFIG, ValidationSettings, load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.validate.engine import validate_paths
 from bot.validate.formats import github_annotations, markdown_summary, render_json, render_text
-from bot.validate.report import FileReport, Problem, ValidationReport
+from bot.validate.report import ValidationReport
 
 
 def run(args: argparse.Namespace) -> int:
     config_path = Path(getattr(args, "config", None) or DEFAULT_CONFIG)
     paths = [Path(p) for p in args.paths]
-    workspace = os.environ.get("GITHUB_WORKSPACE")
     if paths:
         missing = [p for p in paths if not p.exists() and not p.is_symlink()]
         if missing:
             raise UsageError(f"{missing[0]}: no such file or folder",
                              hint="pass existing field files or folders")
         settings = load_config(config_path).validation if config_path.exists() else ValidationSettings()
+        workspace = os.environ.get("GITHUB_WORKSPACE")
         root = Path(workspace) if workspace else Path.cwd()
-        stray: list[FileReport] = []
+        report = validate_paths(paths, settings=settings, progress=True, display_root=root)
     else:
-        paths, stray, root, settings = _pull_request_files(config_path)
-    report = validate_paths(paths, settings=settings, progress=True, display_root=root)
-    report.files += stray
+        report = _pull_request_report(config_path)
     _emit(report, args.format)
     return EXIT_OK if report.valid else EXIT_FINDING
 
 
-def _pull_request_files(config_path: Path) -> tuple[list[Path], list[FileReport], Path, ValidationSettings]:
-    """The files a pull_request run should validate (added, modified or renamed under fields_dir), and
-    reports for those it adds in a subfolder, where the catalog build would never look."""
+def _pull_request_report(config_path: Path) -> ValidationReport:
+    """Inside a pull_request run: the same selection and checks as the PR workflow's handler."""
     if os.environ.get("GITHUB_EVENT_NAME") != "pull_request":
         raise UsageError("no PATH given",
                          hint="pass field files or folders, or run inside a GitHub pull_request workflow")
@@ -61,21 +59,12 @@ def _pull_request_files(config_path: Path) -> tuple[list[Path], list[FileReport]
     if not config_path.is_absolute() and not config_path.exists():
         config_path = workspace / config_path
     config = load_config(config_path)
-    from bot.gitrepo import changed_files  # git is only needed in this mode
+    # git and the PR rules live with the release: only this mode needs them
+    from bot.release.pr_check import pull_range, validate_pull_request
 
-    fields_dir = config.catalog.fields_dir.strip("/")
-    paths: list[Path] = []
-    stray: list[FileReport] = []
-    for change in changed_files(workspace, base, head, fields_dir):
-        if change.status == "deleted":
-            continue
-        if PurePosixPath(change.path).parent != PurePosixPath(fields_dir):
-            message = f"field files go directly in {fields_dir}/, not in a subfolder; move it up"
-            stray.append(FileReport(change.path, None, 0, False,
-                                    [Problem(change.path, None, None, "not-a-field-file", message)], 1, None))
-        else:
-            paths.append(workspace / change.path)
-    return paths, stray, workspace, config.validation
+    base, head = pull_range(workspace, base, head)
+    with tempfile.TemporaryDirectory(prefix="release-bot-validate-") as scratch:
+        return validate_pull_request(workspace, config, Path(scratch), base=base, head=head, progress=True).report
 
 
 def _emit(report: ValidationReport, fmt: str) -> None:
