@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bot.catalog.build import NewField, build_catalog, open_previous
-from bot.sample import write_field_csv
+from bot.local.sample import write_field_csv
 
 BYTES_PER_ROW = 496  # SCOPE.md: about 496 bytes a row
 CACHE = Path(__file__).parent / ".cache" / "build"

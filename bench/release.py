@@ -15,8 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from bot.local.sample import field_csv_bytes
 from bot.local.world import LocalWorld
-from bot.sample import field_csv_bytes
 
 ROOT = Path(__file__).resolve().parent
 FIELDS = (247, 248, 295, 296, 297, 298, 346, 347, 371, 372, 422, 423, 424, 425, 436, 468, 474, 475, 486, 487,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/validate.py [--rows 1000000] [--sample 5000] [--pandera-rows 200000]
 
-The field (1,000,000 rows, about 530 MB, deterministic: bot.sample) is cached under bench/.cache/validate/.
+The field (1,000,000 rows, about 530 MB, deterministic: bot.local.sample) is cached under bench/.cache/validate/.
 Prints, in one run:
 - the engine as a whole `release-bot validate` process (start-up included): rows/s, MB/s, peak RSS;
 - plain per-row `jsonschema` on the first --sample rows (the cell -> JSON mapping of the row schema);
@@ -28,7 +28,7 @@ import jsonschema
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from bot.sample import write_field_csv
+from bot.local.sample import write_field_csv
 from bot.validate.rules import INTEGER_TEXT, NUMBER_TEXT, Bound, load_row_schema, row_rules
 
 CACHE = Path(__file__).parent / ".cache" / "validate"
@@ -69,7 +69,7 @@ def bench_engine(path: Path) -> dict[str, float]:
     report = json.loads(out)
     if child.returncode != 0 or not report["valid"]:
         raise SystemExit(f"validate failed (exit {child.returncode}): {out[:500]!r}")
-    if report.get("warning_count"):  # bot.sample builds ids with the layout: a warning is a bug
+    if report.get("warning_count"):  # bot.local.sample builds ids with the layout: a warning is a bug
         raise SystemExit(f"validate warned on a sample file: {report['warnings'][:3]!r}")
     rows = report["files"][0]["rows"]
     return {"seconds": seconds, "rows": rows, "rss_mb": usage.ru_maxrss / 1024,

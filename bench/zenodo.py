@@ -20,11 +20,11 @@ import time
 import zipfile
 from pathlib import Path
 
+from bot.local.sample import write_field_csv
 from bot.local.zenodo_server import ZenodoServer
-from bot.sample import write_field_csv
 from bot.scope import FIELDS_JSON, catalog_zip_name, dump_fields_json, is_catalog_zip_name
 from bot.zenodo.client import ZenodoClient
-from bot.zenodo.release import STEPS, DraftRequest, SimulatedCrash, UploadFile, converge_draft, publish_draft
+from bot.zenodo.drafts import STEPS, DraftRequest, SimulatedCrash, UploadFile, converge_draft, publish_draft
 
 TOKEN = "bench-token"
 FIELDS = [296, 297, 423, 487, 488, 539, 436, 881]

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from bot import __version__
 from bot.errors import EXIT_FINDING, EXIT_OK, BotError
-from bot.release.redact import redacting_output
+from bot.redact import redacting_output
 
 # Never printed, whatever prints: masked in stdout and stderr for the whole run.
 SECRET_VARIABLES = ("GITHUB_TOKEN", "ZENODO_TOKEN", "ZENODO_SANDBOX_TOKEN")
@@ -27,11 +27,11 @@ COMMANDS: dict[str, str] = {
     "validate": "bot.validate.command:run",
     "build": "bot.catalog.command:run",
     "notes": "bot.notes.command:run",
-    "draft": "bot.release.command:run_draft",
-    "publish": "bot.release.command:run_publish",
-    "status": "bot.release.command:run_status",
+    "draft": "bot.flow.status:run_draft",
+    "publish": "bot.flow.status:run_publish",
+    "status": "bot.flow.status:run_status",
     "handle-event": "bot.events:run",
-    "demo": "bot.release.demo:run",
+    "demo": "bot.local.demo:run",
     "serve-zenodo": "bot.local.zenodo_server:run",
     "serve-github": "bot.local.github_server:run",
 }

@@ -17,8 +17,8 @@ from typing import Any
 from bot import gitrepo
 from bot.config import Config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
-from bot.release.context import RunContext, context_from_env, load_trusted_config
-from bot.release.redact import redacting_output
+from bot.flow.context import RunContext, context_from_env, load_trusted_config
+from bot.redact import redacting_output
 
 Handler = Callable[[RunContext, dict[str, Any]], int]
 HANDLERS: dict[str, Handler] = {}
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 @handles("pull_request")
 def on_pull_request(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release.pr_check import check_pull_request, pull_range
+    from bot.flow.pr_check import check_pull_request, pull_range
 
     pull = payload.get("pull_request") or {}
     base, head = pull_range(ctx.repo_dir, pull["base"]["sha"], pull["head"]["sha"])
@@ -93,7 +93,7 @@ def on_pull_request(ctx: RunContext, payload: dict[str, Any]) -> int:
 
 @handles("push")
 def on_push(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release.drafting import draft_for_push
+    from bot.flow.draft import draft_for_push
 
     default = (payload.get("repository") or {}).get("default_branch", "main")
     if payload.get("ref") != f"refs/heads/{default}":
@@ -104,7 +104,7 @@ def on_push(ctx: RunContext, payload: dict[str, Any]) -> int:
 
 @handles("issue_comment")
 def on_issue_comment(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release.approve import ApprovalComment, handle_approval
+    from bot.flow.approve import ApprovalComment, handle_approval
 
     issue = payload.get("issue") or {}
     comment = payload.get("comment") or {}
@@ -133,21 +133,21 @@ def on_issue_comment(ctx: RunContext, payload: dict[str, Any]) -> int:
 
 @handles("workflow_dispatch")
 def on_workflow_dispatch(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release import command
+    from bot.flow import status as command
 
     inputs = payload.get("inputs") or {}
     action = str(inputs.get("action") or "status")
     dry_run = str(inputs.get("dry_run", "false")).lower() == "true"
     ctx.dry_run = dry_run
     if action == "draft":
-        from bot.release.drafting import draft_for_push
+        from bot.flow.draft import draft_for_push
 
         return draft_for_push(ctx, head=gitrepo.resolve(ctx.repo_dir, "HEAD"))
     if action == "publish":
         draft_id = str(inputs.get("draft_id") or "")
         if not draft_id.isdigit():
             raise UsageError(f"draft_id {draft_id!r} is not a Zenodo record id", hint="digits only")
-        from bot.release.approve import publish_dispatched
+        from bot.flow.approve import publish_dispatched
 
         sender = str((payload.get("sender") or {}).get("login") or "")
         return publish_dispatched(ctx, draft_id, sender)
@@ -158,6 +158,6 @@ def on_workflow_dispatch(ctx: RunContext, payload: dict[str, Any]) -> int:
 
 @handles("schedule")
 def on_schedule(ctx: RunContext, payload: dict[str, Any]) -> int:
-    from bot.release import command
+    from bot.flow import status as command
 
     return command.report_status(ctx, fmt="text")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import re
 
+from bot.local.sample import field_csv_bytes
 from bot.local.world import LocalWorld
-from bot.sample import field_csv_bytes
 
 CURATOR, OUTSIDER, CONTRIBUTOR = "carol", "mallory", "ada-contributor"
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import yaml
 
-from bot.github import payloads
+from bot.local import payloads
 from bot.local.github_server import GitHubServer
+from bot.local.sample import field_csv_bytes
 from bot.local.zenodo_server import ZenodoServer
-from bot.sample import field_csv_bytes
 from bot.scope import catalog_zip_name, dump_fields_json
 
 ZENODO_TOKEN = "zenodo-local-token-0123456789"

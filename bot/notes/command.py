@@ -15,12 +15,12 @@ from typing import Any
 from bot import gitrepo
 from bot.config import Config, ValidationSettings, load_config
 from bot.errors import UsageError
+from bot.flow.fields import validate_fields
 from bot.notes.changeset import build_changeset
 from bot.notes.html import render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version, parse_version
-from bot.release.files import validate_fields
 
 
 def run(args: argparse.Namespace) -> int:

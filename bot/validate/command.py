@@ -60,7 +60,7 @@ def _pull_request_report(config_path: Path) -> ValidationReport:
         config_path = workspace / config_path
     config = load_config(config_path)
     # git and the PR rules live with the release: only this mode needs them
-    from bot.release.pr_check import pull_range, validate_pull_request
+    from bot.flow.pr_check import pull_range, validate_pull_request
 
     base, head = pull_range(workspace, base, head)
     with tempfile.TemporaryDirectory(prefix="release-bot-validate-") as scratch:

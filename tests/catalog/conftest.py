@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sample import write_field_csv
+from bot.local.sample import write_field_csv
 
 POOL = (247, 296, 297, 423, 487, 539, 881, 1001, 1897)
 

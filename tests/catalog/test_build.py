@@ -92,7 +92,7 @@ def test_incremental_build_equals_full_build(
     # Replacements get other content: same field, another seed of the generator.
     replacement = {f: field_pool[f] for f in new - old}
     for f in new & old:
-        from bot.sample import write_field_csv
+        from bot.local.sample import write_field_csv
 
         replacement[f] = write_field_csv(tmp / "repl" / f"field_{f}.csv", f, 15, seed=9)
     provenance = {**PROV, "version": "v1.1.0", "pr": 8}
@@ -400,7 +400,7 @@ def test_a_local_header_whose_name_is_broken_utf8_is_reported_as_corrupt(tmp_pat
 
     from bot.catalog.build import NewField, build_catalog, open_previous
     from bot.catalog.errors import CorruptZipError
-    from bot.sample import field_csv_bytes, write_field_csv
+    from bot.local.sample import field_csv_bytes, write_field_csv
 
     old = tmp_path / "old.zip"
     with zf_module.ZipFile(old, "w", zf_module.ZIP_DEFLATED) as zf:

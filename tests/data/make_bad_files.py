@@ -1,6 +1,6 @@
 """Write the corpus of bad field files, one per rule, and its manifest (tests/data/bad/manifest.json).
 
-Each file starts from the same small synthetic field (bot.sample) and breaks exactly one rule, so the
+Each file starts from the same small synthetic field (bot.local.sample) and breaks exactly one rule, so the
 manifest can say which problem comes first (line, column, code) and which codes the file must raise.
 Warnings (which never make a file invalid) are listed apart: the warning codes a file must raise and,
 where it raises any, the first warning's place.
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 
 FIELD = 296
 ROWS = 12

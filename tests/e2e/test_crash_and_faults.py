@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from release_helpers import CURATOR, bot_comments, draft_id_of, merged_release, two_fields
 
-from bot.release.approve import PUBLISH_STEPS
-from bot.release.prepare import PREPARE_STEPS
+from bot.flow.approve import PUBLISH_STEPS
+from bot.flow.plan import PREPARE_STEPS
 
 EXPECTED_KEYS = {"predictions_dnn_xgb_5_fields.zip", "fields.json", "field_296_100rows.csv",
                  "SCoPe_classification_demo.ipynb"}

@@ -8,6 +8,7 @@ import os
 from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
 
 from bot.cli import main
+from bot.local.sample import field_csv_bytes
 from bot.local.world import ZENODO_TOKEN
 
 
@@ -26,7 +27,7 @@ def test_status_reports_drift_until_the_release_is_published_and_tagged(world):
 
 def test_dispatch_draft_dry_run_writes_nothing(world):
     world.open_pull(1, "Add field", "ada", {"fields/field_487.csv": b""})
-    world.push_main({"fields/field_490.csv": __import__("bot.sample").sample.field_csv_bytes(490, 20)}, "direct")
+    world.push_main({"fields/field_490.csv": field_csv_bytes(490, 20)}, "direct")
     calls = len(world.zenodo.calls)
     run = world.dispatch({"action": "draft", "dry_run": True})
     assert run.code == 0, run.stdout + run.stderr
@@ -71,7 +72,6 @@ def test_cli_status_json_against_the_local_servers(world, capsys, monkeypatch):
 
 
 def test_cli_draft_then_publish(world, capsys, monkeypatch, tmp_path):
-    from bot.sample import field_csv_bytes
 
     world.push_main({"fields/field_490.csv": field_csv_bytes(490, 20)}, "direct")
     world._checkout(world.git("rev-parse", "main"))

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from release_helpers import CONTRIBUTOR, CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 
 
 def published(world) -> int:

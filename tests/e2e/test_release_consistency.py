@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release, two_fields
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 
 
 def test_a_stray_tag_with_no_zenodo_version_stops_the_draft(world):

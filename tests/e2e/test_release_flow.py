@@ -14,7 +14,7 @@ from release_helpers import (
     two_fields,
 )
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 from bot.scope import parse_fields_json
 
 

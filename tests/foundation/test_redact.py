@@ -7,7 +7,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.release.redact import MASK, RedactingStream, redact
+from bot.redact import MASK, RedactingStream, redact
 
 
 @given(st.text(min_size=0, max_size=40), st.text(alphabet="abcdef0123456789_-", min_size=8, max_size=40),

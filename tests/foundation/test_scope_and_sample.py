@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 from bot.scope import (
     ALL_COLUMNS,
     CLASS_COLUMNS,

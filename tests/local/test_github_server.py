@@ -15,7 +15,7 @@ from github.GithubRetry import GithubRetry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.github import payloads
+from bot.local import payloads
 from bot.local.github.sample import ACTIONS_TOKEN, PEOPLE, READONLY_TOKEN, token_for
 from bot.local.github.state import ACTIONS_BOT, Commit, FileChange, StateError, compose_changes
 from bot.local.github_server import GitHubServer

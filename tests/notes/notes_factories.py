@@ -1,4 +1,4 @@
-"""Change sets for the notes tests, with statistics measured on bot.sample's synthetic field files."""
+"""Change sets for the notes tests, with statistics measured on bot.local.sample's synthetic field files."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.local.sample import field_csv_bytes
 from bot.notes.changeset import FieldChange, PullRef, assemble_changeset
-from bot.sample import field_csv_bytes
 from bot.scope import CLASSES, MODELS, POSITIVE_THRESHOLD
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -107,7 +107,7 @@ def commit_all(repo: Path, message: str) -> str:
 def make_repo(tmp_path: Path) -> Path:
     """A catalog repository: fields 296 and 297 released as catalog-v1.0.0, then a merge that adds field
     423 (with a co-author), replaces 296 and removes 297."""
-    from bot.sample import write_field_csv
+    from bot.local.sample import write_field_csv
 
     repo = init_repo(tmp_path / "catalog")
     (repo / "release-config.yaml").write_text(CONFIG, encoding="utf-8")

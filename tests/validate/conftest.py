@@ -1,4 +1,4 @@
-"""Fixtures for the validation tests: synthetic field files written by bot.sample, never by hand."""
+"""Fixtures for the validation tests: synthetic field files written by bot.local.sample, never by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 
 
 @pytest.fixture

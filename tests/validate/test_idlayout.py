@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.config import ValidationSettings
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 from bot.scope import FIELD_RANGES
 from bot.validate import idlayout
 from bot.validate.engine import validate_file
@@ -20,7 +20,7 @@ BAD = Path(__file__).parent.parent / "data" / "bad" / "id_layout" / "field_296.c
 
 
 def _layout_id(field: int, ccd: int, quad: int, flt: int, seq: int) -> int:
-    """The layout as bot.sample writes it, spelt out again."""
+    """The layout as bot.local.sample writes it, spelt out again."""
     return int(f"1{field:04d}{4 * (ccd - 1) + (quad - 1):02d}{flt}{seq:06d}")
 
 

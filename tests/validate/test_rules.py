@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.config import ValidationSettings
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 from bot.scope import ALL_COLUMNS, CLASS_COLUMNS, METADATA_COLUMNS
 from bot.validate.engine import validate_file
 from bot.validate.rules import SchemaError, compile_rules, load_row_schema, row_rules

@@ -26,7 +26,7 @@ from zenodo_support import (
     seed_release,
 )
 
-from bot.zenodo.release import latest_published
+from bot.zenodo.drafts import latest_published
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from zenodo_support import SEED_METADATA, Release, Target, local_server, upload_of
 
 from bot.zenodo.client import ZenodoClient, ZenodoError
-from bot.zenodo.release import converge_draft, latest_published
+from bot.zenodo.drafts import converge_draft, latest_published
 from bot.zenodo.retry import RateBudget, RetryPolicy
 
 SECRET = "s3cret-token-value"

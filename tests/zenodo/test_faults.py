@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from zenodo_support import Release, Target, assert_converged, writes
 
-from bot.zenodo.release import converge_draft, publish_draft
+from bot.zenodo.drafts import converge_draft, publish_draft
 
 # (method, path regex, fault kind, fault options): each step's calls, each way they fail.
 FAULTS: list[tuple[str, str, str, dict[str, Any]]] = [

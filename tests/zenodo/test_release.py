@@ -21,7 +21,7 @@ from zenodo_support import (
 from bot.errors import Finding
 from bot.notes.digest import with_footer
 from bot.zenodo.client import ZenodoError
-from bot.zenodo.release import (
+from bot.zenodo.drafts import (
     STEPS,
     SimulatedCrash,
     converge_draft,

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.local.sample import field_csv_bytes
 from bot.local.zenodo_server import ZenodoServer
-from bot.sample import field_csv_bytes
 from bot.scope import FIELDS_JSON, catalog_zip_name, dump_fields_json, is_catalog_zip_name
 from bot.zenodo.client import ZenodoClient
-from bot.zenodo.release import DraftRequest, UploadFile
+from bot.zenodo.drafts import DraftRequest, UploadFile
 
 TOKEN = "local-token"
 SANDBOX_URL = "https://sandbox.zenodo.org/api"

@@ -119,8 +119,8 @@ class GitHubServer(GitHubState):
 
     def push_commits(self, before: str, after: str) -> list[dict[str, Any]]:
         """The ``commits`` of a push event moving a branch from ``before`` to ``after``, oldest first."""
-        from bot.github.payloads import push_commit
         from bot.local.github import views
+        from bot.local.payloads import push_commit
 
         with self.lock:
             out = []

@@ -9,7 +9,7 @@ import json
 import zipfile
 from typing import Any
 
-from bot.sample import field_csv_bytes
+from bot.local.sample import field_csv_bytes
 from bot.scope import FIELDS_JSON, catalog_zip_name, dump_fields_json
 
 DEMO_FIELDS = (296, 297, 487)

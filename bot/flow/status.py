@@ -13,10 +13,10 @@ from rich.table import Table
 from bot import gitrepo
 from bot.config import load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, Finding
-from bot.release.context import RunContext, context_from_env
-from bot.release.prepare import NothingToRelease, open_published_catalog, prepare_release
+from bot.flow.context import RunContext, context_from_env
+from bot.flow.plan import NothingToRelease, open_published_catalog, prepare_release
 from bot.scope import FIELDS_JSON, parse_fields_json
-from bot.zenodo import release as zenodo_release
+from bot.zenodo import drafts
 
 
 def _context(args: argparse.Namespace, **overrides) -> RunContext:
@@ -66,7 +66,7 @@ def _publish_checked(ctx: RunContext, draft_id: str) -> int:
                       hint="rerun `release-bot draft` to complete the draft")
     if not draft.version:
         raise Finding(f"draft {draft_id} has no version", hint="rerun `release-bot draft`")
-    record = zenodo_release.publish_draft(
+    record = drafts.publish_draft(
         client, draft_id, expected_files={k: f.md5 or "" for k, f in files.items()},
         version=draft.version, publication_date=ctx.today, dry_run=ctx.dry_run,
     )
@@ -89,8 +89,8 @@ def collect_status(ctx: RunContext) -> dict:
     """The concept's latest version, any pending draft, and how they compare with the repository."""
     cfg = ctx.config
     client = ctx.zenodo()
-    latest = zenodo_release.latest_published(client, cfg.zenodo.record)
-    pending = zenodo_release.find_pending_draft(client, cfg.zenodo.record)
+    latest = drafts.latest_published(client, cfg.zenodo.record)
+    pending = drafts.find_pending_draft(client, cfg.zenodo.record)
     problems: list[str] = []
     with open_published_catalog(ctx, latest) as catalog:
         zip_fields = catalog.fields

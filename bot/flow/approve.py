@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
+from bot.flow.context import RunContext, crash_point
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import Approval, ApprovalRequest, Refusal, authorize, parse_approval
 from bot.github.markdown import code_span
@@ -24,8 +25,7 @@ from bot.github.summary import (
     render_published,
     render_refusal,
 )
-from bot.release.context import RunContext, crash_point
-from bot.zenodo import release as zenodo_release
+from bot.zenodo import drafts
 from bot.zenodo.models import Record
 
 STATUS_CONTEXT = "release-bot/catalog"
@@ -191,10 +191,10 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
 
 def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, str, PendingRelease] | None:
     """The PR whose bot summary describes ``draft_id`` (among those merged since the last release)."""
-    from bot.release.drafting import merged_pulls, summaries
-    from bot.release.prepare import open_published_catalog, release_base
+    from bot.flow.draft import merged_pulls, summaries
+    from bot.flow.plan import open_published_catalog, release_base
 
-    latest = zenodo_release.latest_published(ctx.zenodo(), ctx.config.zenodo.record)
+    latest = drafts.latest_published(ctx.zenodo(), ctx.config.zenodo.record)
     with open_published_catalog(ctx, latest) as previous:
         since = release_base(ctx, latest, previous)
     for pull, body, state in summaries(gh, reversed(merged_pulls(ctx, gh, since, "HEAD"))):
@@ -220,7 +220,7 @@ def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
         ctx.write_summary(f"Publishing draft {code_span(draft_id)} was refused: {verdict.reason}")
         return EXIT_FINDING
     if ctx.dry_run:
-        zenodo_release.publish_draft(ctx.zenodo(), draft_id, expected_files=pending.checksums(),
+        drafts.publish_draft(ctx.zenodo(), draft_id, expected_files=pending.checksums(),
                                      version=pending.version, publication_date=ctx.today, dry_run=True)
         return EXIT_OK
     record = publish(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
@@ -256,7 +256,7 @@ def publish(
             hint="delete the stray tag if it was made by mistake, then approve again; nothing was published",
         )
     client = ctx.zenodo()
-    record = zenodo_release.publish_draft(
+    record = drafts.publish_draft(
         client,
         approval.draft_id,
         expected_files=pending.checksums(),

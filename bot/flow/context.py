@@ -47,7 +47,7 @@ class RunContext:
     def write_summary(self, markdown: str) -> None:
         """Append to the job summary ($GITHUB_STEP_SUMMARY) when there is one."""
         if self.step_summary is not None:
-            from bot.release.redact import redact
+            from bot.redact import redact
 
             with self.step_summary.open("a", encoding="utf-8") as out:
                 out.write(redact(markdown.rstrip("\n"), self.secrets()) + "\n\n")
@@ -78,7 +78,7 @@ class RunContext:
 def crash_point(ctx: RunContext, step: str) -> None:
     """Test hook: die right after ``step`` when RELEASE_BOT_CRASH_AFTER names it (rehearses a dying run)."""
     if ctx.crash_after == step:
-        from bot.zenodo.release import SimulatedCrash
+        from bot.zenodo.drafts import SimulatedCrash
 
         raise SimulatedCrash(f"simulated crash after step {step}")
 

@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 
 from bot import gitrepo
 from bot.config import Config
-from bot.release.context import RunContext
-from bot.release.files import validate_fields
+from bot.flow.context import RunContext
+from bot.flow.fields import validate_fields
 from bot.scope import field_from_filename
 from bot.validate.formats import github_annotations, markdown_summary
 from bot.validate.report import FileReport, ValidationReport

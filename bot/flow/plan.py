@@ -18,6 +18,8 @@ from bot.catalog.build import CatalogBuild, NewField, build_catalog
 from bot.catalog.limits import check_record_limits
 from bot.catalog.previous import PreviousCatalog, open_previous
 from bot.errors import Finding
+from bot.flow.context import RunContext, crash_point
+from bot.flow.fields import validate_fields
 from bot.github.models import DraftFile, PendingRelease, PullInfo
 from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
 from bot.notes.edits import markdown_digest, merge_curator_edits
@@ -25,17 +27,15 @@ from bot.notes.html import markdown_to_html, render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
-from bot.release.context import RunContext, crash_point
-from bot.release.files import validate_fields
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
 from bot.validate.report import ValidationReport
-from bot.zenodo import release as zenodo_release
+from bot.zenodo import drafts
+from bot.zenodo.drafts import DraftRequest, DraftResult, UploadFile
 from bot.zenodo.models import Record
-from bot.zenodo.release import DraftRequest, DraftResult, UploadFile
 
 # The steps of a release, in order; a test crashes the run after each and checks a rerun converges.
 PREPARE_STEPS: tuple[str, ...] = (
-    "validate", "build", "notes", *(f"zenodo:{s}" for s in zenodo_release.STEPS), "summary",
+    "validate", "build", "notes", *(f"zenodo:{s}" for s in drafts.STEPS), "summary",
 )
 
 
@@ -245,7 +245,7 @@ def prepare_release(
     repo = ctx.repo_dir
     head_sha = gitrepo.resolve(repo, head)
     client = ctx.zenodo()
-    latest = zenodo_release.latest_published(client, cfg.zenodo.record)
+    latest = drafts.latest_published(client, cfg.zenodo.record)
     previous = open_published_catalog(ctx, latest)
     try:
         since = gitrepo.resolve(repo, base) if base else release_base(ctx, latest, previous)
@@ -307,7 +307,7 @@ def prepare_release(
             _bytes_upload(FIELDS_JSON, build.fields_json),
         ]
         zenodo_crash = ctx.crash_after.removeprefix("zenodo:") if ctx.crash_after else None
-        draft = zenodo_release.converge_draft(
+        draft = drafts.converge_draft(
             client,
             DraftRequest(
                 concept_record=cfg.zenodo.record,
@@ -318,7 +318,7 @@ def prepare_release(
                 publication_date=ctx.today,
             ),
             progress=progress,
-            crash_after=zenodo_crash if zenodo_crash in zenodo_release.STEPS else None,
+            crash_after=zenodo_crash if zenodo_crash in drafts.STEPS else None,
             dry_run=ctx.dry_run,
         )
     finally:

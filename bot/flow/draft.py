@@ -6,15 +6,15 @@ from collections.abc import Iterable, Iterator
 
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
+from bot.flow.approve import STATUS_CONTEXT
+from bot.flow.context import RunContext, crash_point
+from bot.flow.plan import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
 from bot.github.adapter import GitHubAdapter
 from bot.github.models import PendingRelease, PullInfo
 from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
 from bot.notes.edits import kept_edits_note
-from bot.release.approve import STATUS_CONTEXT
-from bot.release.context import RunContext, crash_point
-from bot.release.prepare import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
 from bot.validate.formats import github_annotations, markdown_summary
-from bot.zenodo import release as zenodo_release
+from bot.zenodo import drafts
 
 MAX_PULLS = 100
 
@@ -56,7 +56,7 @@ def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) 
     if ctx.dry_run:
         return
     client = ctx.zenodo()
-    pending = zenodo_release.find_pending_draft(client, ctx.config.zenodo.record)
+    pending = drafts.find_pending_draft(client, ctx.config.zenodo.record)
     if pending is None:
         return
     offered = [(pull, state) for pull, _, state in summaries(gh, pulls) if state.draft_id == pending.id]

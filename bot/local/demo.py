@@ -20,8 +20,8 @@ from rich.rule import Rule
 from rich.table import Table
 
 from bot.errors import EXIT_OK, Finding
+from bot.local.sample import field_csv_bytes
 from bot.local.world import EventRun, LocalWorld, reset_dir
-from bot.sample import field_csv_bytes
 from bot.scope import field_from_member, parse_fields_json
 
 CONTRIBUTOR, CURATOR, OUTSIDER = "ada-contributor", "carol", "mallory"
