@@ -29,6 +29,7 @@ class RunContext:
     github_token: str | None = None
     github_repository: str | None = None
     github_server_url: str = "https://github.com"
+    github_run_id: str | None = None
     zenodo_api_url: str | None = None
     zenodo_token: str | None = None
     step_summary: Path | None = None
@@ -39,6 +40,13 @@ class RunContext:
     @property
     def zenodo_url(self) -> str:
         return self.zenodo_api_url or self.config.zenodo.api_url
+
+    @property
+    def run_url(self) -> str | None:
+        """This workflow run's page, where its job summaries and artifacts are (None outside Actions)."""
+        if not (self.github_repository and self.github_run_id):
+            return None
+        return f"{self.github_server_url.rstrip('/')}/{self.github_repository}/actions/runs/{self.github_run_id}"
 
     def secrets(self) -> list[str]:
         """Values that must never be printed."""
@@ -111,6 +119,7 @@ def context_from_env(env: Mapping[str, str], config: Config | None = None, **ove
         github_token=env.get("GITHUB_TOKEN") or None,
         github_repository=env.get("GITHUB_REPOSITORY") or None,
         github_server_url=env.get("GITHUB_SERVER_URL") or "https://github.com",
+        github_run_id=env.get("GITHUB_RUN_ID") or None,
         zenodo_api_url=env.get("ZENODO_API_URL") or None,
         zenodo_token=env.get(DEFAULT_ZENODO_TOKEN_ENV) or None,
         step_summary=Path(summary) if summary else None,

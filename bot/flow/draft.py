@@ -9,11 +9,12 @@ from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.flow.approve import STATUS_CONTEXT
 from bot.flow.context import RunContext, crash_point
 from bot.flow.plan import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
+from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
+from bot.github.comments import failed_merge_comment, fit_comment
 from bot.github.models import PendingRelease, PullInfo
 from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
 from bot.notes.edits import kept_edits_note
-from bot.validate.formats import github_annotations, markdown_summary
 from bot.zenodo import drafts
 
 MAX_PULLS = 100
@@ -116,14 +117,15 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
         return EXIT_OK
     except InvalidFields as exc:
         newest = newest_of(exc.pulls)
-        for line in github_annotations(exc.report):
-            print(line)
-        text = ("### The release was not drafted\n\nThe merged field files do not validate; fix them in a new "
-                "pull request.\n\n" + markdown_summary(exc.report))
-        ctx.write_summary(text)
+        heading = ("### The release was not drafted\n\nThe merged field files do not validate; fix them in a new "
+                   "pull request.")
+        checkreport.emit(exc.report, print_line=print, write_summary=ctx.write_summary,
+                         report_path=ctx.workdir / checkreport.REPORT_FILE, run_url=ctx.run_url, heading=heading)
         if newest is not None and not ctx.dry_run:
-            gh.upsert_sticky(newest.number, SUMMARY_MARKER, SUMMARY_MARKER + "\n" + text)
-            gh.set_status(head, "failure", STATUS_CONTEXT, "field files do not validate")
+            # The status first: a comment that cannot be posted must not hide the result.
+            gh.set_status(head, "failure", STATUS_CONTEXT, "field files do not validate", ctx.run_url)
+            gh.upsert_sticky(newest.number, SUMMARY_MARKER,
+                             SUMMARY_MARKER + "\n" + failed_merge_comment(exc.report, heading, ctx.run_url))
         return EXIT_FINDING
     pulls = prepared.pulls
     newest = newest_of(pulls)
@@ -132,13 +134,14 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     if ctx.dry_run:
         print(body)
         return EXIT_OK
+    # The status first: a comment that cannot be posted must not hide that the draft exists.
+    gh.set_status(head, "pending", STATUS_CONTEXT,
+                  f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
     if newest is not None:
-        gh.upsert_sticky(newest.number, SUMMARY_MARKER, body)
+        gh.upsert_sticky(newest.number, SUMMARY_MARKER, fit_comment(body, ctx.run_url))
         for pull in pulls:
             if pull.number != newest.number:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))
-    gh.set_status(head, "pending", STATUS_CONTEXT,
-                  f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
     crash_point(ctx, "summary")
     print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi} "
           f"({prepared.draft.calls} Zenodo API calls; uploaded {', '.join(prepared.draft.uploaded) or 'nothing'})")

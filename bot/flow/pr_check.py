@@ -13,8 +13,8 @@ from bot import gitrepo
 from bot.config import Config
 from bot.flow.context import RunContext
 from bot.flow.fields import validate_fields
+from bot.github import checkreport
 from bot.scope import field_from_filename
-from bot.validate.formats import github_annotations, markdown_summary
 from bot.validate.report import FileReport, ValidationReport
 
 
@@ -82,19 +82,23 @@ def validate_pull_request(
 
 
 def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0) -> ValidationReport:
-    """The pull_request handler's work: validate, print annotations, write the job summary."""
+    """The pull_request handler's work: validate, annotate, write the job summary and the JSON report."""
     found = validate_pull_request(ctx.repo_dir, ctx.config, ctx.workdir / "pr-fields", base=base, head=head)
+    publish_check(ctx, found)
+    return found.report
+
+
+def publish_check(ctx: RunContext, found: PullFiles) -> None:
+    """Tell the pull request what its check found (GitHub's limits in ``checkreport``)."""
     report = found.report
-    for line in github_annotations(report):
-        print(line)
-    summary = markdown_summary(report)
-    if report.valid and report.files:
-        summary += "\n\n" + _preview(report, found.added, found.replaced, found.removed)
-    elif not report.files:
-        summary = (f"No field file under `{ctx.config.catalog.fields_dir}/` changed in this pull request: "
-                   "nothing to validate.")
-    ctx.write_summary(summary)
-    return report
+    if not report.files:
+        ctx.write_summary(f"No field file under `{ctx.config.catalog.fields_dir}/` changed in this pull request: "
+                          "nothing to validate.")
+        checkreport.write_json_report(report, ctx.workdir / checkreport.REPORT_FILE)
+        return
+    extra = _preview(report, found.added, found.replaced, found.removed) if report.valid else ""
+    checkreport.emit(report, print_line=print, write_summary=ctx.write_summary,
+                     report_path=ctx.workdir / checkreport.REPORT_FILE, run_url=ctx.run_url, extra=extra)
 
 
 # What decides who may release what, where: changed only in pull requests of their own.

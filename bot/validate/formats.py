@@ -11,8 +11,9 @@ from rich.text import Text
 
 from bot.validate.report import WARNING, FileReport, Problem, ValidationReport
 
-SUMMARY_ERRORS_PER_FILE = 10  # the summary shows a file's first errors and warnings; annotations have the rest
-_SUMMARY_LIMIT = 900_000  # GitHub refuses step summaries over 1 MiB
+# GitHub refuses a step summary over 1 MiB ("$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of
+# 1024k"; docs.github.com, workflow commands, "Adding a job summary"): the validation part keeps some room for the rest.
+SUMMARY_BYTES = 1_000_000
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -81,25 +82,45 @@ def annotation(problem: Problem) -> str:
     return f"::{command} {','.join(props)}::{_escape_data(message)}"
 
 
-def github_annotations(report: ValidationReport) -> list[str]:
-    """One ``::error`` line per listed error and one ``::warning`` line per listed warning, plus one line per
-    truncated list saying how many more there are."""
-    lines: list[str] = []
-    for file in report.files:
-        lines += [annotation(p) for p in file.errors]
-        if file.truncated:
-            more = Problem(file.path, None, None, "more-errors",
-                           f"{file.error_count - len(file.errors):,} more errors not listed "
-                           f"({file.error_count:,} in all); run `release-bot validate {file.path}` to see them")
-            lines.append(annotation(more))
-        lines += [annotation(p) for p in file.warnings]
-        if file.warnings_truncated:
-            more = Problem(file.path, None, None, "more-warnings",
-                           f"{file.warning_count - len(file.warnings):,} more warnings not listed "
-                           f"({file.warning_count:,} in all); run `release-bot validate {file.path}` to see them",
-                           severity=WARNING)
-            lines.append(annotation(more))
-    return lines
+# GitHub shows at most 10 error, 10 warning and 10 notice annotations per step and 50 per job; the rest
+# stay in the log, unseen (actions/toolkit docs/problem-matchers.md, "Limitations"). So the bot chooses.
+ANNOTATIONS_PER_KIND = 10
+REPORT_ARTIFACT = "validation-report"  # the name the workflows upload the JSON report under
+
+
+def _spread(files: list[list[Problem]], limit: int) -> list[Problem]:
+    """Up to ``limit`` problems: each file's first, then each file's second, and so on."""
+    chosen: list[Problem] = []
+    depth = 0
+    while len(chosen) < limit and any(len(problems) > depth for problems in files):
+        chosen += [problems[depth] for problems in files if len(problems) > depth][: limit - len(chosen)]
+        depth += 1
+    return chosen
+
+
+def totals_notice(report: ValidationReport, shown_errors: int, shown_warnings: int, where: str = "") -> str:
+    """The one ``::notice`` saying how many problems there are, how many are annotated, where the rest are."""
+    bad = sum(not f.valid for f in report.files)
+    text = (f"{len(report.files)} field file(s), {bad} invalid: {report.error_count:,} error(s) and "
+            f"{report.warning_count:,} warning(s); {shown_errors} error(s) and {shown_warnings} warning(s) shown "
+            f"as annotations (GitHub shows at most {ANNOTATIONS_PER_KIND} of each per step; each file's first "
+            "problem comes first).")
+    if report.error_count + report.warning_count > shown_errors + shown_warnings:
+        text += f" Every problem: {where or 'the job summary, or `release-bot validate PATH` locally'}."
+    return f"::notice title={_escape_property('Field file validation')}::{_escape_data(text)}"
+
+
+def github_annotations(report: ValidationReport, where: str = "") -> list[str]:
+    """At most 10 ``::error`` and 10 ``::warning`` lines, spread over the files, then one totals ``::notice``.
+
+    ``where`` says where every problem can be read (the job summary, the run's JSON artifact).
+    """
+    if not report.files:
+        return []
+    errors = _spread([f.errors for f in report.files], ANNOTATIONS_PER_KIND)
+    warnings = _spread([f.warnings for f in report.files], ANNOTATIONS_PER_KIND)
+    lines = [annotation(p) for p in [*errors, *warnings]]
+    return [*lines, totals_notice(report, len(errors), len(warnings), where)]
 
 
 # -- Markdown job summary -------------------------------------------------------------------------------
@@ -111,8 +132,12 @@ def _cell(text: object) -> str:
     return " ".join(out.split())
 
 
-def markdown_summary(report: ValidationReport) -> str:
-    """The job summary: a table of files, then the first errors and warnings of each file that has any."""
+def markdown_summary(report: ValidationReport, limit: int = SUMMARY_BYTES) -> str:
+    """The job summary: a table of files, then every listed error and warning of each file that has any.
+
+    GitHub refuses a step summary over 1 MiB, so when everything would not fit in ``limit`` bytes each file
+    shows only its first problems (the same number for every file) and says how many more the JSON report has.
+    """
     if not report.files:
         return "## Field file validation\n\nNo field files to validate."
     bad = [f for f in report.files if not f.valid]
@@ -121,18 +146,34 @@ def markdown_summary(report: ValidationReport) -> str:
                     f"({report.error_count:,} error(s))")
     if report.warning_count:
         verdict += f"; ⚠️ {report.warning_count:,} warning(s) (warnings never make a file invalid)"
-    out = ["## Field file validation", "", verdict, "",
-           "| file | rows | status | errors | warnings |", "|---|---:|---|---:|---:|"]
+    head = ["## Field file validation", "", verdict, "",
+            "| file | rows | status | errors | warnings |", "|---|---:|---|---:|---:|"]
     for f in report.files:
-        out.append(f"| {_cell(f.path)} | {f.rows:,} | {_status(f)} | {f.error_count:,} | {f.warning_count:,} |")
+        head.append(f"| {_cell(f.path)} | {f.rows:,} | {_status(f)} | {f.error_count:,} | {f.warning_count:,} |")
+    listed = max((max(len(f.errors), len(f.warnings)) for f in report.files), default=0)
+    text = _with_problems(head, report, listed)
+    if _size(text) <= limit:
+        return text
+    low, high = 0, listed  # the largest per-file count that fits: the size grows with it
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _size(_with_problems(head, report, mid)) <= limit else (low, mid - 1)
+    text = _with_problems(head, report, low)
+    if _size(text) <= limit:
+        return text
+    cut = "\n".join(head).encode()[: max(0, limit - 200)].decode("utf-8", "ignore").rsplit("\n", 1)[0]
+    return cut + "\n\n_(the table is cut short: the summary would be too long; the JSON report has every file)_"
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _with_problems(head: list[str], report: ValidationReport, per_file: int) -> str:
+    out = list(head)
     for f in report.files:
-        if not f.errors and not f.warnings and f.valid:
-            continue
-        block = _file_errors(f)
-        if sum(map(len, out)) + sum(map(len, block)) > _SUMMARY_LIMIT:
-            out += ["", "_(further files left out: the summary would be too long; see the annotations)_"]
-            break
-        out += block
+        if f.errors or f.warnings or not f.valid:
+            out += _file_errors(f, per_file)
     return "\n".join(out)
 
 
@@ -141,23 +182,26 @@ def _status(f: FileReport) -> str:
     return f"{status}, {f.warning_count:,} warning{'s' if f.warning_count != 1 else ''}" if f.warning_count else status
 
 
-def _file_errors(f: FileReport) -> list[str]:
+def _file_errors(f: FileReport, per_file: int) -> list[str]:
     block = ["", f"### {_cell(f.path)}"]
     if f.errors or not f.valid:
-        block += _problem_table(f.errors, f.error_count, "error")
+        block += _problem_table(f.errors, per_file, f.error_count, "error")
     if f.warnings:
         block += ["", "Warnings (these never make the file invalid):"]
-        block += _problem_table(f.warnings, f.warning_count, "warning")
+        block += _problem_table(f.warnings, per_file, f.warning_count, "warning")
     return block
 
 
-def _problem_table(problems: list[Problem], count: int, kind: str) -> list[str]:
-    shown = problems[:SUMMARY_ERRORS_PER_FILE]
+def _problem_table(listed: list[Problem], per_file: int, count: int, kind: str) -> list[str]:
+    shown = listed[:per_file]
     block = ["", "| line | column | code | message |", "|---:|---|---|---|"]
     for p in shown:
         block.append(f"| {_or_dash(p.line)} | {_cell(p.column or '-')} | {_cell(p.code)} | {_cell(p.message)} |")
     if count > len(shown):
-        block += ["", f"… and {count - len(shown):,} more {kind}(s)."]
+        more = f"… and {count - len(shown):,} more {kind}(s) ({count:,} in all"
+        if len(listed) > len(shown):
+            more += f"; the JSON report `{REPORT_ARTIFACT}` lists the first {len(listed):,}"
+        block += ["", more + ")."]
     return block
 
 

@@ -216,3 +216,16 @@ def test_every_checkout_the_bot_reads_has_full_history(name):
         for step in steps(job):
             if str(step.get("uses", "")).startswith("actions/checkout@") and "path" not in step.get("with", {}):
                 assert step["with"].get("fetch-depth") == 0, (name, step.get("name"))
+
+
+@pytest.mark.parametrize(("name", "job_id"), [("validate.yml", "validate"), ("release.yml", "draft")])
+def test_the_whole_report_is_uploaded_as_an_artifact_even_when_the_check_fails(name, job_id):
+    from bot.github.checkreport import REPORT_FILE
+    from bot.validate.formats import REPORT_ARTIFACT
+
+    job = load(name)["jobs"][job_id]
+    (upload,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["if"] == "${{ !cancelled() }}"  # the bot's step fails on invalid files: upload anyway
+    assert upload["with"]["name"] == REPORT_ARTIFACT
+    # the bot writes it under $RUNNER_TEMP/release-bot (RunContext.workdir)
+    assert upload["with"]["path"] == "${{ runner.temp }}/release-bot/" + REPORT_FILE

@@ -226,6 +226,14 @@ def test_comment_bodies_are_validated(github_repo):
             issue.create_comment(body)
         assert err.value.status == 422 and err.value.data["message"] == "Validation Failed"
     assert issue.create_comment("x" * 65536).body == "x" * 65536
+    with pytest.raises(GithubException) as err:
+        issue.create_comment("é" * 65537)  # characters, not bytes
+    assert err.value.data["errors"] == [{"resource": "IssueComment", "code": "unprocessable", "field": "data",
+                                         "message": "Body is too long (maximum is 65536 characters)"}]
+    fits = issue.create_comment("é" * 65536)
+    with pytest.raises(GithubException) as err:
+        fits.edit("y" * 65537)  # an edit has the same limit
+    assert err.value.status == 422
 
 
 def test_reactions_new_repeat_and_invalid(github_repo, github_server):

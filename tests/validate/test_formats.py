@@ -33,11 +33,34 @@ def test_file_level_problems_have_no_line_or_col() -> None:
     assert annotation(p) == "::error file=fields/notes.txt,title=not-a-field-file::not a field file"
 
 
-def test_a_truncated_file_says_how_many_more_errors_there_are() -> None:
-    p = Problem("fields/field_296.csv", 2, "ccd", "out-of-range", "bad")
-    lines = github_annotations(_report(p, error_count=120))
-    assert len(lines) == 2
-    assert "119 more errors not listed (120 in all)" in lines[1]
+def _bad_files(files: int, errors: int) -> ValidationReport:
+    out = []
+    for n in range(1, files + 1):
+        path = f"fields/field_{n}.csv"
+        problems = [Problem(path, line, "ra", "bad-format", f"f{n} e{line}") for line in range(2, 2 + errors)]
+        out.append(FileReport(path, n, 10, False, problems, errors * 3, None))
+    return ValidationReport(out)
+
+
+def _annotated(lines: list[str], kind: str) -> list[tuple[str, int]]:
+    found = [re.search(r"file=([^,]+),line=(\d+)", line) for line in lines if line.startswith(f"::{kind} ")]
+    return [(m.group(1), int(m.group(2))) for m in found if m]
+
+
+def test_ten_error_annotations_at_most_each_files_first_problem_first() -> None:
+    lines = github_annotations(_bad_files(30, 5), "the artifact")
+    assert _annotated(lines, "error") == [(f"fields/field_{n}.csv", 2) for n in range(1, 11)]
+    (notice,) = [line for line in lines if line.startswith("::notice")]
+    assert lines[-1] == notice and len(lines) == 11
+    assert "30 field file(s), 30 invalid: 450 error(s)" in notice and "10 error(s) and 0 warning(s) shown" in notice
+    assert notice.endswith("Every problem: the artifact.")
+
+
+def test_with_few_files_the_annotations_go_round_the_files_again() -> None:
+    lines = github_annotations(_bad_files(3, 20))
+    shown = _annotated(lines, "error")
+    assert shown == [(f"fields/field_{n}.csv", line) for line in (2, 3, 4) for n in (1, 2, 3)] + [
+        ("fields/field_1.csv", 5)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -88,11 +111,11 @@ def _tables(text: str) -> list[list[str]]:
     return tables
 
 
-def test_the_summary_lists_the_first_errors_and_counts_the_rest() -> None:
+def test_the_summary_lists_every_listed_error_and_counts_the_rest() -> None:
     problems = [Problem("fields/field_296.csv", i, "ccd", "out-of-range", f"error {i}") for i in range(2, 40)]
     text = markdown_summary(_report(*problems, error_count=500))
-    assert "error 11" in text and "error 12" not in text
-    assert "490 more error(s)" in text
+    assert all(f"error {i} |" in text for i in range(2, 40))
+    assert "462 more error(s) (500 in all)" in text
     assert "| fields/field\\_296.csv | 3 | **invalid** | 500 |" in text
 
 
@@ -128,8 +151,10 @@ def test_a_warning_is_a_warning_annotation_and_never_invalidates() -> None:
     report = _warned(_warning(6), _warning(9), warning_count=120)
     assert report.valid and report.error_count == 0 and report.warning_count == 120
     lines = github_annotations(report)
-    assert [line.split(" ", 1)[0] for line in lines] == ["::warning"] * 3
-    assert "118 more warnings not listed (120 in all)" in lines[2] and "title=more-warnings" in lines[2]
+    assert [line.split(" ", 1)[0] for line in lines] == ["::warning", "::warning", "::notice"]
+    assert "0 error(s) and 120 warning(s); 0 error(s) and 2 warning(s) shown" in lines[2]
+    many = _warned(*[_warning(n) for n in range(2, 40)])
+    assert [line.split(" ", 1)[0] for line in github_annotations(many)] == ["::warning"] * 10 + ["::notice"]
 
 
 def test_problems_are_errors_unless_told_and_know_no_other_severity() -> None:
@@ -143,7 +168,7 @@ def test_the_summary_counts_warnings_and_lists_the_first_ones() -> None:
     text = markdown_summary(_warned(*warnings, warning_count=40))
     assert "✅ 1 field file(s) valid; ⚠️ 40 warning(s)" in text
     assert "| fields/field\\_296.csv | 3 | valid, 40 warnings | 0 | 40 |" in text
-    assert "warning 11" in text and "warning 12" not in text and "30 more warning(s)" in text
+    assert "warning 29 |" in text and "12 more warning(s) (40 in all)" in text
     assert [t[0] for t in _tables(text)] == ["| file | rows | status | errors | warnings |",
                                              "| line | column | code | message |"]
     error = Problem("fields/field_296.csv", 4, "ccd", "out-of-range", "bad ccd")
@@ -176,18 +201,21 @@ def test_json_lists_warnings_beside_errors_with_the_same_keys() -> None:
     assert doc["files"][0]["warning_count"] == 1
 
 
-def test_a_summary_that_would_pass_githubs_limit_lists_every_file_but_not_every_error_block() -> None:
-    """GitHub refuses a job summary over 1 MiB: the file table stays whole, the error blocks stop in time."""
+def test_a_summary_that_would_pass_githubs_limit_shows_each_file_the_same_number_of_problems() -> None:
+    """GitHub refuses a job summary over 1 MiB: the file table stays whole, each file shows its first problems."""
     files = []
     for field in range(1, 121):
         path = f"fields/field_{field}.csv"
         problems = [Problem(path, line, "ra", "bad-format", f"{line}: " + "x" * 2000) for line in range(2, 12)]
         files.append(FileReport(path, field, 10, False, problems, 10, None))
     text = markdown_summary(ValidationReport(files))
-    assert len(text.encode()) < 1 << 20
+    assert len(text.encode()) <= 1_000_000
     assert all(f"| fields/field\\_{field}.csv | 10 | **invalid** | 10 |" in text for field in range(1, 121))
-    assert "further files left out: the summary would be too long" in text
-    assert "| 2 | ra | bad-format |" in text  # the first files' errors are still shown
+    shown = [block.count("| bad-format |") for block in text.split("### ")[1:]]
+    assert len(shown) == 120 and len(set(shown)) == 1 and 0 < shown[0] < 10, shown
+    assert "the JSON report `validation-report` lists the first 10" in text
+    smaller = markdown_summary(ValidationReport(files), limit=50_000)
+    assert len(smaller.encode()) <= 50_000 and "| fields/field\\_120.csv |" in smaller
 
 
 def test_an_empty_report_says_there_was_nothing_to_validate() -> None:

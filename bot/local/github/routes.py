@@ -30,7 +30,8 @@ from bot.local.github.state import (
 
 router = Router()
 REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
-MAX_BODY = 65536  # GitHub's limit on issue comment bodies
+# GitHub's limit on issue and pull-request comment bodies, in characters (create and edit alike).
+MAX_BODY = 65536
 MAX_STATUS_DESCRIPTION = 140
 
 
@@ -338,7 +339,11 @@ def _body(req: Request) -> str:
     if not isinstance(body, str) or not body.strip():
         raise invalid("IssueComment", "body", "missing_field", "body cannot be blank")
     if len(body) > MAX_BODY:
-        raise invalid("IssueComment", "body", "custom",
+        # The shape GitHub answers today, as PyGithub and Octokit report it (github.com/jmikedupont2/ai-ticket
+        # issues/51, 2023; reg-viz/reg-actions issues/123, 2024): 422 "Validation Failed" with
+        # {"resource": "IssueComment", "code": "unprocessable", "field": "data", "message": "Body is too long
+        # (maximum is 65536 characters)"}. Older answers said code "custom", field "body" (danger/danger#424).
+        raise invalid("IssueComment", "data", "unprocessable",
                       f"Body is too long (maximum is {MAX_BODY} characters)")
     return body
 
