@@ -62,6 +62,7 @@ class NewField:
     provenance: dict[str, Any] | None = (
         None  # {"pr": 12, "commit": "...", "contributor": "...", "version": "..."}
     )
+    figures: dict[str, Any] | None = None  # manifest entries from validation (manifest.field_figures)
 
 
 @dataclass(frozen=True)
@@ -401,6 +402,7 @@ def build_catalog(
                     md5=cm.md5,
                     size=cm.size,
                     source=source_record(nf.provenance, version_label),
+                    figures=nf.figures,
                 )
             )
         else:

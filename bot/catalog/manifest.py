@@ -1,5 +1,9 @@
 """``MANIFEST.json``: per field, what the CSV is (rows, md5, size) and where it came from.
 
+A field checked by the bot's validation also carries figures the release pictures need later without
+reading the field again: ``classes`` (light curves scored >= 0.7 per model and class, non-zero ones only)
+and ``footprint`` (RA/Dec bounds in degrees and rows per 1° sky cell, see ``bot.skymap.density``).
+
 Unchanged fields carry their record forward from the previous release's manifest, so provenance
 accumulates release after release. A field whose origin is unknown (a zip built before the bot) says so
 with ``"source": null``. The JSON is deterministic: sorted keys, indent 1, final newline.
@@ -29,9 +33,11 @@ def source_record(
 
 
 def field_record(
-    field: int, member: str, *, rows: int | None, md5: str | None, size: int, source: Mapping[str, Any] | None
+    field: int, member: str, *, rows: int | None, md5: str | None, size: int, source: Mapping[str, Any] | None,
+    figures: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
+        **dict(figures or {}),
         "field": field,
         "file": member,
         "rows": rows,
@@ -39,6 +45,21 @@ def field_record(
         "size": size,
         "source": dict(source) if source is not None else None,
     }
+
+
+def field_figures(
+    class_counts: Mapping[str, Mapping[str, int]] | None,
+    ra: tuple[float | None, float | None] = (None, None),
+    dec: tuple[float | None, float | None] = (None, None),
+    sky_cells: str | None = None,
+) -> dict[str, Any]:
+    """The ``classes`` and ``footprint`` entries of a field's record (each left out when unknown)."""
+    out: dict[str, Any] = {}
+    if class_counts is not None:
+        out["classes"] = {m: {c: n for c, n in sorted(counts.items()) if n} for m, counts in class_counts.items()}
+    if sky_cells is not None and None not in (*ra, *dec):
+        out["footprint"] = {"ra": list(ra), "dec": list(dec), "cells": sky_cells}
+    return out
 
 
 def build_manifest(zip_name: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

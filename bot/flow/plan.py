@@ -16,6 +16,7 @@ from pathlib import Path
 from bot import gitrepo
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
 from bot.catalog.limits import check_record_limits
+from bot.catalog.manifest import field_figures
 from bot.catalog.previous import PreviousCatalog, open_previous
 from bot.errors import Finding
 from bot.flow.context import RunContext, crash_point
@@ -170,6 +171,8 @@ def _new_fields(
     return [
         NewField(
             field=f, path=path, rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
+            figures=field_figures(stats[f].class_counts, (stats[f].ra_min, stats[f].ra_max),
+                                  (stats[f].dec_min, stats[f].dec_max), stats[f].sky),
             provenance={
                 "pr": owners[f].number if f in owners else None,
                 "contributor": owners[f].author if f in owners else None,
@@ -194,6 +197,7 @@ def _draft_notes(
         changeset, version, ctx.today,
         files={build.zip_name: (build.size, build.md5),
                FIELDS_JSON: (len(build.fields_json), hashlib.md5(build.fields_json).hexdigest())},
+        catalog=build.manifest["fields"],
     )
     bot_markdown = render_markdown(notes)
     if previous_summary is not None:

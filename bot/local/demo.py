@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     reset_dir(workdir)
     console.print(Rule("release-bot demo"))
     console.print(f"state is kept in [bold]{workdir}[/] (servers' data, repositories, event payloads)")
-    with LocalWorld(workdir, curators=(CURATOR,), writers=(CURATOR, OUTSIDER), persist_zenodo=True) as world:
+    with LocalWorld(workdir, curators=(CURATOR,), writers=(CURATOR, OUTSIDER), persist_zenodo=True,
+                    seed_manifest=True) as world:
         _demo(console, world)
     console.print(Rule("done"))
     return EXIT_OK

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ from typing import Any
 
 import yaml
 
+from bot.catalog.manifest import build_manifest, dump_manifest, field_figures, field_record, source_record
 from bot.local import payloads
 from bot.local.github_server import GitHubServer
 from bot.local.sample import field_csv_bytes
 from bot.local.zenodo_server import ZenodoServer
-from bot.scope import catalog_zip_name, dump_fields_json
+from bot.scope import MANIFEST_NAME, catalog_zip_name, dump_fields_json
+from bot.validate.engine import validate_file
 
 ZENODO_TOKEN = "zenodo-local-token-0123456789"
 ACTIONS_TOKEN = "ghs_local-actions-token-0123456789"
@@ -43,12 +46,31 @@ class EventRun:
     summary: str  # what the run appended to $GITHUB_STEP_SUMMARY
 
 
-def seed_catalog(fields: tuple[int, ...] = SEED_FIELDS, rows: int = 120) -> dict[str, bytes]:
-    """The files of a small published first version, shaped like SCoPe's record (no manifest yet)."""
+def seed_manifest(csvs: Mapping[int, bytes], version: str = "v1.0.0") -> bytes:
+    """The MANIFEST.json the bot would have written for these fields (figures from a validation pass)."""
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for field, data in sorted(csvs.items()):
+            path = Path(tmp) / f"field_{field}.csv"
+            path.write_bytes(data)
+            st = validate_file(path).stats
+            assert st is not None, f"the seed field {field} did not validate"
+            figures = field_figures(st.class_counts, (st.ra_min, st.ra_max), (st.dec_min, st.dec_max), st.sky)
+            records.append(field_record(field, path.name, rows=st.rows, md5=st.md5, size=st.size,
+                                        source=source_record(None, version), figures=figures))
+    return dump_manifest(build_manifest(catalog_zip_name(len(records)), records))
+
+
+def seed_catalog(fields: tuple[int, ...] = SEED_FIELDS, rows: int = 120, manifest: bool = False) -> dict[str, bytes]:
+    """The files of a small published first version, shaped like SCoPe's record: by default with no
+    manifest (made by hand, before the bot); ``manifest`` as if the bot had made it."""
+    csvs = {field: field_csv_bytes(field, rows, seed=1) for field in fields}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for field in fields:
-            zf.writestr(f"field_{field}.csv", field_csv_bytes(field, rows, seed=1))
+        for field, data in csvs.items():
+            zf.writestr(f"field_{field}.csv", data)
+        if manifest:
+            zf.writestr(MANIFEST_NAME, seed_manifest(csvs))
     return {
         catalog_zip_name(len(fields)): buffer.getvalue(),
         "fields.json": dump_fields_json(fields),
@@ -79,6 +101,7 @@ class LocalWorld:
         seed_rows: int = 120,
         zenodo_options: Mapping[str, Any] | None = None,
         persist_zenodo: bool = False,
+        seed_manifest: bool = False,
     ) -> None:
         self.root = Path(root)
         self.origin = self.root / "origin"
@@ -88,6 +111,7 @@ class LocalWorld:
         self.writers = writers
         self.seed_fields = seed_fields
         self.seed_rows = seed_rows
+        self.seed_manifest = seed_manifest
         zenodo_dir = self.root / "zenodo" if persist_zenodo else None
         self.zenodo = ZenodoServer(data_dir=zenodo_dir, tokens=(ZENODO_TOKEN,), **dict(zenodo_options or {}))
         self.github = GitHubServer(owner=OWNER, repo=REPO)
@@ -101,7 +125,7 @@ class LocalWorld:
         self.zenodo.start()
         self.github.start()
         self.concept_id, self.first_record_id = self.zenodo.seed_concept(
-            seed_catalog(self.seed_fields, self.seed_rows), SEED_METADATA, version="v1.0.0"
+            seed_catalog(self.seed_fields, self.seed_rows, self.seed_manifest), SEED_METADATA, version="v1.0.0"
         )
         gh = self.github
         gh.add_token(ACTIONS_TOKEN, BOT_LOGIN)

@@ -12,6 +12,7 @@ import html
 import nh3
 
 from bot.notes.changeset import is_login
+from bot.notes.charts import strip_mermaid
 from bot.notes.digest import notes_footer_html
 from bot.notes.model import (
     ClassLine,
@@ -124,9 +125,9 @@ def markdown_to_html(markdown: str) -> str:
     """A curator's Markdown notes as Zenodo HTML: rendered, sanitised to the allowed tags, digest footer.
 
     Raw HTML in the Markdown (e.g. ``<details>``) is passed to the sanitiser, which keeps its text and
-    drops the tags Zenodo does not allow.
+    drops the tags Zenodo does not allow. Mermaid charts are left out: Zenodo would show their source.
     """
     from markdown_it import MarkdownIt
 
-    body = clean_html(MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown))
+    body = clean_html(MarkdownIt("commonmark", {"html": True}).enable("table").render(strip_mermaid(markdown)))
     return body + notes_footer_html(body)

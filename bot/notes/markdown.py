@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 
 from bot.notes.changeset import is_login
+from bot.notes.charts import chart, charted_classes, mermaid_block
 from bot.notes.model import (
     INLINE_FIELDS,
-    ClassLine,
     FieldLine,
     ReleaseNotes,
+    catalog_caption,
     classes_caption,
     headline,
     plain_text,
@@ -73,12 +74,43 @@ def _field_list(kind: str, lines: tuple[FieldLine, ...]) -> str:
     return f"- **{label}** ({len(lines)}): fields {head} and {len(lines) - 10} more (all listed below)"
 
 
-def _class_rows(notes: ReleaseNotes, lines: tuple[ClassLine, ...]) -> list[str]:
-    out = ["| class | " + " | ".join(m.upper() for m in notes.models) + " |",
-           "|---|" + "---:|" * len(notes.models)]
-    for c in lines:
-        out.append(f"| {c.label} (`{c.code}`) | " + " | ".join(f"{n:,}" for n in c.counts) + " |")
+def _class_table(notes: ReleaseNotes) -> list[str]:
+    """Every class: the new files' counts per model, then the catalog's after the release (when known)."""
+    models = [m.upper() for m in notes.models]
+    parts = [(scope, {c.code: c for c in lines}) for scope, lines in
+             (("new", notes.classes), ("catalog", notes.catalog_classes)) if lines is not None]
+    both = len(parts) > 1
+    header = [f"{m} ({scope})" if both else m for scope, _ in parts for m in models]
+    order = notes.classes or notes.catalog_classes or ()
+    out = ["| class | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
+    for c in order:
+        cells = [f"{n:,}" for _, by_code in parts for n in by_code[c.code].counts]
+        out.append(f"| {c.label} (`{c.code}`) | " + " | ".join(cells) + " |")
     return out
+
+
+def _class_section(notes: ReleaseNotes) -> list[str]:
+    """A chart of the classes with the most positives (new files, then the catalog after the release),
+    and below it, folded, the table of every class with the same numbers."""
+    out: list[str] = []
+    if notes.classes is None and notes.new_files:
+        out += ["Class counts are not available: the new field files have no statistics yet.", ""]
+    if notes.classes is None and notes.catalog_classes is None:
+        return out
+    codes = charted_classes(notes.classes, notes.catalog_classes)
+    if notes.classes is not None:
+        out += [f"{classes_caption(notes)}:", ""]
+        out += [*mermaid_block(chart("New field files", notes.classes, codes)), ""] if codes else [
+            "(none above the threshold)", ""]
+    if notes.catalog_classes is not None and codes:
+        out += [f"{catalog_caption(notes)}:", "",
+                *mermaid_block(chart(f"Catalog {notes.version}", notes.catalog_classes, codes)), ""]
+    if codes:
+        bar, line = (m.upper() for m in notes.models[:2])
+        out += [f"<sub>Bars: {bar}; line: {line}. The {len(codes)} classes with the most light curves scored "
+                f"≥ {notes.threshold}; every class is in the table below.</sub>", ""]
+    order = notes.classes or notes.catalog_classes or ()
+    return [*out, *_details(f"All {len(order)} classes", _class_table(notes)), ""]
 
 
 def _details(summary: str, body: list[str]) -> list[str]:
@@ -101,13 +133,7 @@ def render_markdown(notes: ReleaseNotes) -> str:
         out += ["", *_details(f"All {sum(len(x) for _, x in changed)} changed fields", table)]
     out.append("")
 
-    if notes.classes is None:
-        if notes.new_files:
-            out += ["Class counts are not available: the new field files have no statistics yet.", ""]
-    else:
-        out += [f"{classes_caption(notes)}, top classes:", ""]
-        out += _class_rows(notes, notes.top_classes) if notes.top_classes else ["(none above the threshold)"]
-        out += ["", *_details(f"All {len(notes.classes)} classes", _class_rows(notes, notes.classes)), ""]
+    out += _class_section(notes)
 
     if notes.pulls:
         out.append("**Pull requests**")

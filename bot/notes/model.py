@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,9 @@ class ReleaseNotes:
     files: tuple[FileLine, ...]
     threshold: float = POSITIVE_THRESHOLD
     models: tuple[str, ...] = MODELS
+    # Class counts over the whole catalog after the release (from its manifest); None when unknown.
+    catalog_classes: tuple[ClassLine, ...] | None = None
+    catalog_classes_from: int = 0  # how many of the catalog's fields those counts cover
 
     @property
     def changed_fields(self) -> int:
@@ -85,7 +88,7 @@ class ReleaseNotes:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``--format json`` output)."""
         out = dataclasses.asdict(self)
-        for name in ("classes", "top_classes"):
+        for name in ("classes", "top_classes", "catalog_classes"):
             if out[name] is not None:
                 out[name] = [
                     {"code": c.code, "label": c.label, **dict(zip(self.models, c.counts, strict=True))}
@@ -129,6 +132,26 @@ def class_table(changes: ChangeSet) -> tuple[tuple[ClassLine, ...] | None, int]:
     return lines, counted
 
 
+def manifest_class_table(records: Iterable[Mapping[str, Any]]) -> tuple[tuple[ClassLine, ...] | None, int]:
+    """Per class, the light curves above the threshold per model over a manifest's fields; and how many
+    fields had counts (a field from before the manifest carried them has none)."""
+    totals = {m: dict.fromkeys(CLASSES, 0) for m in MODELS}
+    counted = 0
+    for record in records:
+        counts = record.get("classes")
+        if not isinstance(counts, Mapping):
+            continue
+        counted += 1
+        for m in MODELS:
+            for cls, n in (counts.get(m) or {}).items():
+                if cls in totals[m] and isinstance(n, int) and not isinstance(n, bool):
+                    totals[m][cls] += n
+    if counted == 0:
+        return None, 0
+    lines = tuple(ClassLine(cls, CLASS_LABELS[cls], tuple(totals[m][cls] for m in MODELS)) for cls in CLASSES)
+    return lines, counted
+
+
 def top_classes(lines: tuple[ClassLine, ...] | None, n: int = TOP_CLASSES) -> tuple[ClassLine, ...]:
     """The ``n`` classes with the most positives over both models (ties in SCoPe's order), zeros left out."""
     if not lines:
@@ -145,14 +168,17 @@ def build_notes(
     files: Mapping[str, tuple[int | None, str | None]] | None = None,
     *,
     field_checksums: bool = True,
+    catalog: Iterable[Mapping[str, Any]] | None = None,
 ) -> ReleaseNotes:
     """The notes of releasing ``changes`` as ``version`` on ``date``.
 
     ``files`` maps a Zenodo file name (the catalog zip, fields.json) to (size, md5) where known; the
     catalog zip's expected name is listed even when its checksum is not known yet.
     ``field_checksums`` adds each new field file's md5 from the validation statistics.
+    ``catalog``: the manifest's field records of the catalog after the release, for its class counts.
     """
     classes, counted = class_table(changes)
+    catalog_classes, catalog_counted = manifest_class_table(catalog) if catalog is not None else (None, 0)
     file_lines = [FileLine(k, s, m) for k, (s, m) in (files or {}).items()]
     zip_name = catalog_zip_name(len(changes.fields_after))
     if not any(f.key == zip_name for f in file_lines):
@@ -184,6 +210,8 @@ def build_notes(
         merge_commit=changes.merge_commit,
         merge_commit_url=changes.merge_commit_url,
         files=tuple(file_lines),
+        catalog_classes=catalog_classes,
+        catalog_classes_from=catalog_counted,
     )
 
 
@@ -253,3 +281,11 @@ def classes_caption(notes: ReleaseNotes) -> str:
         f"{notes.classes_from:,} of the {notes.new_files:,} new field files (the others have no statistics)"
     )
     return f"Light curves scored ≥ {notes.threshold} by {models} in {scope}"
+
+
+def catalog_caption(notes: ReleaseNotes) -> str:
+    scope = f"{plural(notes.fields_after, 'field')}" if notes.catalog_classes_from == notes.fields_after else (
+        f"{notes.catalog_classes_from:,} of its {notes.fields_after:,} fields (the others have no class counts "
+        "in the manifest)"
+    )
+    return f"The catalog after {notes.version}: {scope}"

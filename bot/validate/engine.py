@@ -35,6 +35,7 @@ from bot.scope import (
     field_from_filename,
     is_valid_field_number,
 )
+from bot.skymap.density import SkyCounter
 from bot.validate import idlayout
 from bot.validate.ids import NO_ID, IdRegistry
 from bot.validate.report import WARNING, FieldStats, FileReport, Problem, ValidationReport
@@ -170,8 +171,10 @@ class _Stats:
         default_factory=lambda: {m: {c.rsplit("_", 1)[0]: 0 for c in CLASS_COLUMNS if c.endswith(m)} for m in MODELS}
     )
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # "ra"/"dec" -> (min, max)
+    sky: SkyCounter = field(default_factory=SkyCounter)  # the field's footprint, for the sky map
 
     def widen(self, name: str, values: pa.Array) -> None:
+        self.sky.add_column(name, values.to_numpy(zero_copy_only=False))
         mm = pc.min_max(values)
         lo, hi = mm["min"].as_py(), mm["max"].as_py()
         if lo is not None:
@@ -472,7 +475,7 @@ class _FileCheck:
                     rows=rows, class_counts=self.stats.positives,
                     ra_min=self.stats.bound("ra", 0), ra_max=self.stats.bound("ra", 1),
                     dec_min=self.stats.bound("dec", 0), dec_max=self.stats.bound("dec", 1),
-                    md5=text.md5, size=text.size,
+                    md5=text.md5, size=text.size, sky=self.stats.sky.encode(),
                 )
         problems.sort(key=_line)
         return FileReport(self.shown, self.field, rows, count == 0, problems[: self.limit], count, stats,

@@ -46,6 +46,7 @@ class FieldStats:
     dec_max: float | None
     md5: str  # of the (decompressed) CSV text
     size: int  # bytes of the (decompressed) CSV text
+    sky: str | None = None  # rows per 1° sky cell (bot.skymap.density's text form): the field's footprint
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,61 @@
+"""The pictures of a release, through the real event handlers: class charts in the summary and the Release."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from chart_helpers import class_table, mermaid_blocks, parse_chart
+from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
+
+from bot.local.world import LocalWorld
+from bot.skymap.density import decode_cells
+
+
+@pytest.fixture
+def made_world(tmp_path):
+    """A world whose first version was made by the bot: its manifest carries each field's figures."""
+    with LocalWorld(tmp_path / "world", curators=(CURATOR,), writers=(CURATOR, OUTSIDER), seed_manifest=True) as w:
+        yield w
+
+
+def _assert_charts_match_table(markdown: str, fields_after: int) -> None:
+    table = class_table(markdown)
+    charts = [parse_chart(b) for b in mermaid_blocks(markdown)]
+    assert [c.title for c in charts] == ["New field files", "Catalog v1.1.0"]
+    assert f"The catalog after v1.1.0: {fields_after} fields" in markdown
+    for i, chart in enumerate(charts):
+        assert chart.labels
+        for j, label in enumerate(chart.labels):
+            assert [chart.series["bar"][j], chart.series["line"][j]] == table[label][2 * i: 2 * i + 2]
+
+
+def test_summary_and_release_body_carry_charts_with_the_tables_numbers(made_world):
+    world = made_world
+    run, _ = merged_release(world)
+    assert run.code == 0, run.stderr
+    body = bot_comments(world, 1)[0]["body"]
+    _assert_charts_match_table(body, 5)
+    draft_id = draft_id_of(body)
+
+    # the new version's manifest carries every field's class counts and footprint
+    zpath = world.root / "draft.zip"
+    zpath.write_bytes(world.zenodo.file_bytes(draft_id, "predictions_dnn_xgb_5_fields.zip"))
+    with zipfile.ZipFile(zpath) as zf:
+        manifest = json.loads(zf.read("MANIFEST.json"))
+    for record in manifest["fields"]:
+        assert record["classes"]["dnn"], record["field"]
+        cells = decode_cells(record["footprint"]["cells"])
+        assert sum(cells.values()) == record["rows"]
+        ra_lo, ra_hi = record["footprint"]["ra"]
+        assert all(int(ra_lo) <= ra <= ra_hi for ra, _ in cells)
+
+    # the catalog column is the sum over all five fields' manifest records
+    table = class_table(body)
+    rrab = sum(r["classes"]["dnn"].get("rrab", 0) for r in manifest["fields"])
+    assert table["RR Lyrae ab"][2] == rrab
+
+    assert world.approve(1, CURATOR, f"/release publish {draft_id}").code == 0
+    (release,) = world.github.releases()
+    _assert_charts_match_table(release["body"], 5)
