@@ -20,11 +20,12 @@ import time
 import zipfile
 from pathlib import Path
 
+from bot.local.crash import SimulatedCrash, crash_after
 from bot.local.sample import write_field_csv
 from bot.local.zenodo_server import ZenodoServer
 from bot.scope import FIELDS_JSON, catalog_zip_name, dump_fields_json, is_catalog_zip_name
 from bot.zenodo.client import ZenodoClient
-from bot.zenodo.drafts import STEPS, DraftRequest, SimulatedCrash, UploadFile, converge_draft, publish_draft
+from bot.zenodo.drafts import STEPS, DraftRequest, UploadFile, converge_draft, publish_draft
 
 TOKEN = "bench-token"
 FIELDS = [296, 297, 423, 487, 488, 539, 436, 881]
@@ -92,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.crash_after:
                 crashed = ZenodoClient(server.url, TOKEN)
                 t = time.perf_counter()
-                with contextlib.suppress(SimulatedCrash):
-                    converge_draft(crashed, req, crash_after=args.crash_after)
+                with contextlib.suppress(SimulatedCrash), crash_after(f"zenodo:{args.crash_after}"):
+                    converge_draft(crashed, req)
                 label = f"crashed run (after {args.crash_after})"
                 rows.append((label, crashed.calls, time.perf_counter() - t))
 

@@ -12,23 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from rich.console import Console
-from rich.text import Text
-
 from bot import __version__
-from bot.errors import EXIT_FINDING, EXIT_OK, BotError
-from bot.redact import redacting_output
-
-# Never printed, whatever prints: masked in stdout and stderr for the whole run.
-SECRET_VARIABLES = ("GITHUB_TOKEN", "ZENODO_TOKEN", "ZENODO_SANDBOX_TOKEN")
+from bot.exits import run_guarded
 
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS: dict[str, str] = {
     "validate": "bot.validate.command:run",
     "build": "bot.catalog.command:run",
     "notes": "bot.notes.command:run",
-    "draft": "bot.flow.status:run_draft",
-    "publish": "bot.flow.status:run_publish",
+    "draft": "bot.flow.draft:run_draft",
+    "publish": "bot.flow.approve:run_publish",
     "status": "bot.flow.status:run_status",
     "handle-event": "bot.events:run",
     "demo": "bot.local.demo:run",
@@ -105,36 +98,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=True, highlight=False)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     module_name, func_name = COMMANDS[args.command].split(":")
-    secrets = [os.environ.get(name, "") for name in SECRET_VARIABLES]
-    try:
-        with redacting_output(secrets):
-            func = getattr(importlib.import_module(module_name), func_name)
-            code = func(args)
-    except BotError as exc:
-        # Messages may quote hostile input (file names, comments): never interpret them as markup.
-        with redacting_output(secrets):
-            console.print(Text("error: ", style="bold red") + Text(exc.message), soft_wrap=True)
-            if exc.hint:
-                console.print(f"  hint: {exc.hint}", markup=False, soft_wrap=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        console.print("interrupted")
-        return 130
-    except Exception:  # a bug or an unexpected failure: show it, but never a token
-        import traceback
-
-        with redacting_output(secrets):
-            sys.stderr.write(traceback.format_exc())
-            console.print(Text("internal error: the run stopped unexpectedly; a rerun resumes where it stopped",
-                               style="bold red"))
-        return EXIT_FINDING
-    return EXIT_OK if code is None else int(code)
+    return run_guarded(lambda: getattr(importlib.import_module(module_name), func_name)(args))
 
 
 def entry() -> None:

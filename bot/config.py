@@ -6,7 +6,7 @@ Every problem is reported with its YAML path and line, so a maintainer can fix a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -92,8 +92,6 @@ class Config:
 
     def with_zenodo_url(self, api_url: str) -> Config:
         """A copy aimed at another Zenodo (the sandbox, or the bundled local server)."""
-        from dataclasses import replace
-
         return replace(self, zenodo=replace(self.zenodo, api_url=api_url))
 
 

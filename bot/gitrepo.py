@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import UsageError
+from bot.versions import read_version
 
 _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,200}$")
 _CO_AUTHOR = re.compile(r"^co-authored-by:\s*(.+?)\s*<([^>]*)>\s*$", re.IGNORECASE | re.MULTILINE)
@@ -110,8 +111,6 @@ def export_file(repo: str | Path, ref: str, path: str, dest: Path) -> Path:
 
 def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | None:
     """The highest ``<prefix>vX.Y.Z`` tag reachable in the repository: (tag, commit sha, version)."""
-    from bot.notes.version import read_version
-
     tags = _git(repo, "tag", "--list", f"{prefix}*").split()
     best: tuple[tuple[int, int, int], str] | None = None
     for tag in tags:

@@ -1,17 +1,27 @@
-"""A curator's approval: check who and what, publish the draft, tell everyone the DOI.
+"""The approval stage: who may publish which draft, decided from sources an editor cannot change.
+
+Three ways to approve, one set of checks and one publish path (``publish.publish_release``):
+- a curator's ``/release publish <draft-id>`` comment (``issue_comment``);
+- the dispatch workflow's ``publish`` action, checked as if its sender had commented;
+- ``release-bot publish --draft ID`` by a maintainer holding the Zenodo token (the draft's checks only).
 
 A comment is hostile input: it is only ever parsed by ``parse_approval``, and what is published is the
 draft the bot's own summary describes, checked against Zenodo and git, never anything the comment says.
-The same checks guard a publish started by hand from the dispatch workflow.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
 
 from bot import gitrepo
-from bot.errors import EXIT_FINDING, EXIT_OK
-from bot.flow.context import RunContext, crash_point
+from bot.errors import EXIT_FINDING, EXIT_OK, Finding, UsageError
+from bot.flow.context import RunContext, context_from_args
+from bot.flow.draft import merged_pulls, summaries
+from bot.flow.plan import open_published_catalog, release_base
+from bot.flow.publish import concept_doi, publish_release
+from bot.flow.router import Payload, Router, dispatch_input
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import Approval, ApprovalRequest, Refusal, authorize, parse_approval
 from bot.github.markdown import code_span
@@ -21,16 +31,13 @@ from bot.github.summary import (
     extract_notes,
     parse_state,
     published_marker,
-    render_doi_comment,
     render_published,
     render_refusal,
 )
 from bot.zenodo import drafts
 from bot.zenodo.models import Record
 
-STATUS_CONTEXT = "release-bot/catalog"
-# The steps after an approval, in order; a test crashes the run after each and checks a rerun finishes.
-PUBLISH_STEPS: tuple[str, ...] = ("publish", "tag", "release", "status", "announce")
+router = Router()
 COMPARE_FILE_LIMIT = 300  # GitHub's compare lists at most this many files
 
 
@@ -72,7 +79,7 @@ def _fields_changed(ctx: RunContext, gh: GitHubAdapter, since: str, head: str) -
 
 def _draft_state(ctx: RunContext, pending: PendingRelease) -> tuple[dict[str, str] | None, bool, list[str]]:
     """(files as Zenodo lists them, published already?, integrity problems of the summary's state)."""
-    client = ctx.zenodo()
+    client = ctx.zenodo
     problems: list[str] = []
     if pending.concept_record != ctx.config.zenodo.record:
         problems.append(f"the summary names record {pending.concept_record}, the configuration "
@@ -178,10 +185,10 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     if isinstance(verdict, Refusal):
         return _refuse(gh, comment, verdict)
     assert pending is not None and sticky is not None
-    record = publish(ctx, gh, verdict, pending, notes=extract_notes(sticky.body) or "",
-                     approving_pr=comment.pr_number)
+    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(sticky.body) or "",
+                             approving_pr=comment.pr_number)
     gh.reply(comment.pr_number, render_published(verdict.version, record.doi or verdict.doi,
-                                                 record.html_url or "", _concept_doi(record)))
+                                                 record.html_url or "", concept_doi(record)))
     gh.react(comment.comment_id, "rocket")
     return ApprovalOutcome("published", record=record, state=pending)
 
@@ -191,10 +198,7 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
 
 def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, str, PendingRelease] | None:
     """The PR whose bot summary describes ``draft_id`` (among those merged since the last release)."""
-    from bot.flow.draft import merged_pulls, summaries
-    from bot.flow.plan import open_published_catalog, release_base
-
-    latest = drafts.latest_published(ctx.zenodo(), ctx.config.zenodo.record)
+    latest = drafts.latest_published(ctx.zenodo, ctx.config.zenodo.record)
     with open_published_catalog(ctx, latest) as previous:
         since = release_base(ctx, latest, previous)
     for pull, body, state in summaries(gh, reversed(merged_pulls(ctx, gh, since, "HEAD"))):
@@ -205,7 +209,7 @@ def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int
 
 def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
     """Publish from the dispatch workflow: the sender must pass every check a curator's comment does."""
-    gh = ctx.github()
+    gh = ctx.github
     found = find_summary(ctx, gh, draft_id)
     if found is None:
         ctx.console.print(f"refused: no summary of the bot describes draft {draft_id}; approve a release on "
@@ -220,63 +224,97 @@ def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
         ctx.write_summary(f"Publishing draft {code_span(draft_id)} was refused: {verdict.reason}")
         return EXIT_FINDING
     if ctx.dry_run:
-        drafts.publish_draft(ctx.zenodo(), draft_id, expected_files=pending.checksums(),
-                                     version=pending.version, publication_date=ctx.today, dry_run=True)
+        drafts.publish_draft(ctx.zenodo, draft_id, expected_files=pending.checksums(),
+                             version=pending.version, publication_date=ctx.today, dry_run=True)
         return EXIT_OK
-    record = publish(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
+    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
     ctx.console.print(f"published {record.version}: DOI {record.doi}")
     ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
     return EXIT_OK
 
 
-# -- publishing -------------------------------------------------------------------------------------
 
 
-def _concept_doi(record: Record) -> str | None:
-    parent = (record.raw.get("parent") or {}).get("pids", {}).get("doi", {})
-    return parent.get("identifier")
+# -- a publish by a maintainer holding the token (the command line) ----------------------------------
 
 
-def publish(
-    ctx: RunContext, gh: GitHubAdapter, approval: Approval, pending: PendingRelease, notes: str,
-    approving_pr: int | None = None,
-) -> Record:
-    """Publish the approved draft, then tag, release, set the status and post the DOI on every PR.
+def publish_by_id(ctx: RunContext, draft_id: str) -> int:
+    """Publish a draft from the command line (a maintainer holding the Zenodo token).
 
-    Each step is idempotent, so a run that died half-way is finished by the next approval run. The tag is
-    checked first: a version whose tag already names another commit is never published.
+    The draft must be a complete, committed version of the configured record. In GitHub runs, publishing
+    by hand goes through ``approve.publish_dispatched``, which applies a curator's checks.
     """
-    tag = f"{ctx.config.github.tag_prefix}{approval.version}"
-    tagged = gh.tag_commit(tag)
-    if tagged is not None and tagged != approval.commit_sha:
-        from bot.errors import Finding
+    return _publish_checked(ctx, draft_id)
 
-        raise Finding(
-            f"tag {tag} already points at {tagged[:12]}, not at the release's commit {approval.commit_sha[:12]}",
-            hint="delete the stray tag if it was made by mistake, then approve again; nothing was published",
-        )
-    client = ctx.zenodo()
+
+def _publish_checked(ctx: RunContext, draft_id: str) -> int:
+    client = ctx.zenodo
+    draft = client.get_draft(draft_id)
+    latest = client.latest_record(ctx.config.zenodo.record)
+    if draft.concept_id != latest.concept_id:
+        raise Finding(f"draft {draft_id} is not a version of record {ctx.config.zenodo.record}",
+                      hint="check the draft id; `release-bot status` shows the pending draft")
+    files = client.draft_files(draft_id)
+    pending = [k for k, f in files.items() if not f.committed]
+    if pending or not files:
+        raise Finding(f"draft {draft_id} has uncommitted or no files ({', '.join(pending) or 'empty'})",
+                      hint="rerun `release-bot draft` to complete the draft")
+    if not draft.version:
+        raise Finding(f"draft {draft_id} has no version", hint="rerun `release-bot draft`")
     record = drafts.publish_draft(
-        client,
-        approval.draft_id,
-        expected_files=pending.checksums(),
-        version=approval.version,
-        publication_date=ctx.today,
+        client, draft_id, expected_files={k: f.md5 or "" for k, f in files.items()},
+        version=draft.version, publication_date=ctx.today, dry_run=ctx.dry_run,
     )
-    crash_point(ctx, "publish")
-    doi = record.doi or approval.doi
-    concept_doi = _concept_doi(record)
-    gh.create_tag(tag, approval.commit_sha, f"SCoPe catalog {approval.version} ({doi})")
-    crash_point(ctx, "tag")
-    badge = f"[![DOI](https://zenodo.org/badge/DOI/{doi}.svg)](https://doi.org/{doi})"
-    gh.create_or_update_release(tag, f"SCoPe catalog {approval.version}", f"{badge}\n\n{notes}")
-    crash_point(ctx, "release")
-    gh.set_status(approval.commit_sha, "success", STATUS_CONTEXT, f"published {approval.version}: {doi}",
-                  record.html_url)
-    crash_point(ctx, "status")
-    # The approving PR's announcement goes last: its presence marks the whole release as done.
-    for number in sorted(approval.prs, key=lambda n: n == approving_pr):
-        gh.upsert_sticky(number, published_marker(approval.version),
-                         render_doi_comment(approval.version, doi, concept_doi, approval.prs))
-    crash_point(ctx, "announce")
-    return record
+    if not ctx.dry_run:
+        ctx.console.print(f"published {record.version}: DOI {record.doi}")
+        ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
+    return EXIT_OK
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    if not args.draft.isdigit():
+        raise UsageError(f"--draft {args.draft!r} is not a Zenodo record id", hint="digits only")
+    ctx = context_from_args(args, dry_run=args.dry_run)
+    return publish_by_id(ctx, args.draft)
+
+
+
+
+# -- the events this stage handles -------------------------------------------------------------------
+
+
+@router.register("issue_comment", action="created")
+@router.register("issue_comment", action="edited")  # refused, with a word: edited comments never count
+def on_issue_comment(ctx: RunContext, payload: Payload) -> int:
+    issue = payload.get("issue") or {}
+    comment = payload.get("comment") or {}
+    if not issue.get("pull_request"):
+        return EXIT_OK  # approvals live on pull requests only
+    outcome = handle_approval(
+        ctx,
+        ctx.github,
+        ApprovalComment(
+            pr_number=int(issue["number"]),
+            comment_id=int(comment["id"]),
+            body=str(comment.get("body") or ""),
+            commenter=str((comment.get("user") or {}).get("login") or ""),
+            action=str(payload.get("action") or ""),
+        ),
+    )
+    if outcome.kind == "refused" and outcome.refusal is not None:
+        print(f"approval refused ({outcome.refusal.code})", file=sys.stderr)
+        return EXIT_FINDING
+    if outcome.kind == "published" and outcome.record is not None:
+        version = outcome.state.version if outcome.state else ""
+        print(f"published {version}: {outcome.record.doi}")
+        ctx.write_summary(f"Published **{version}**: DOI `{outcome.record.doi}`")
+    return EXIT_OK
+
+
+@router.register("workflow_dispatch", action="publish")
+def on_dispatch_publish(ctx: RunContext, payload: Payload) -> int:
+    draft_id = dispatch_input(payload, "draft_id")
+    if not draft_id.isdigit():
+        raise UsageError(f"draft_id {draft_id!r} is not a Zenodo record id", hint="digits only")
+    sender = str((payload.get("sender") or {}).get("login") or "")
+    return publish_dispatched(ctx, draft_id, sender)

@@ -6,15 +6,22 @@ below reads ``os.environ`` itself.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from bot import gitrepo
 from bot.config import DEFAULT_CONFIG, Config, load_config, parse_config
 from bot.errors import UsageError
+from bot.github.adapter import GitHubAdapter
+from bot.redact import redact
+from bot.zenodo.client import ZenodoClient
 
 DEFAULT_ZENODO_TOKEN_ENV = "ZENODO_TOKEN"
 
@@ -35,7 +42,9 @@ class RunContext:
     step_summary: Path | None = None
     dry_run: bool = False
     today: str = field(default_factory=lambda: dt.date.today().isoformat())
-    crash_after: str | None = None  # test hook: stop right after this step (see release.steps)
+    # The two platforms, built on first use and then shared by every stage of the run (tests pass fakes).
+    github_client: GitHubAdapter | None = None
+    zenodo_client: ZenodoClient | None = None
 
     @property
     def zenodo_url(self) -> str:
@@ -55,48 +64,41 @@ class RunContext:
     def write_summary(self, markdown: str) -> None:
         """Append to the job summary ($GITHUB_STEP_SUMMARY) when there is one."""
         if self.step_summary is not None:
-            from bot.redact import redact
-
             with self.step_summary.open("a", encoding="utf-8") as out:
                 out.write(redact(markdown.rstrip("\n"), self.secrets()) + "\n\n")
 
-    def github(self):  # -> GitHubAdapter
-        from bot.github.adapter import GitHubAdapter
-
-        if not (self.github_api_url and self.github_token and self.github_repository):
-            raise UsageError(
-                "GitHub is not configured for this run",
-                hint="set GITHUB_API_URL, GITHUB_TOKEN and GITHUB_REPOSITORY (GitHub Actions sets them)",
+    @property
+    def github(self) -> GitHubAdapter:
+        """The GitHub adapter of this run (one per run)."""
+        if self.github_client is None:
+            if not (self.github_api_url and self.github_token and self.github_repository):
+                raise UsageError(
+                    "GitHub is not configured for this run",
+                    hint="set GITHUB_API_URL, GITHUB_TOKEN and GITHUB_REPOSITORY (GitHub Actions sets them)",
+                )
+            self.github_client = GitHubAdapter(
+                self.github_api_url, self.github_token, self.github_repository,
+                bot_login=self.config.github.bot_login,
             )
-        return GitHubAdapter(
-            self.github_api_url, self.github_token, self.github_repository, bot_login=self.config.github.bot_login
-        )
+        return self.github_client
 
-    def zenodo(self):  # -> ZenodoClient
-        from bot.zenodo.client import ZenodoClient
-
-        if not self.zenodo_token:
-            raise UsageError(
-                "ZENODO_TOKEN is not set",
-                hint="the release jobs run in the 'zenodo' environment, which holds the token",
-            )
-        return ZenodoClient(self.zenodo_url, self.zenodo_token)
-
-
-def crash_point(ctx: RunContext, step: str) -> None:
-    """Test hook: die right after ``step`` when RELEASE_BOT_CRASH_AFTER names it (rehearses a dying run)."""
-    if ctx.crash_after == step:
-        from bot.zenodo.drafts import SimulatedCrash
-
-        raise SimulatedCrash(f"simulated crash after step {step}")
+    @property
+    def zenodo(self) -> ZenodoClient:
+        """The Zenodo client of this run (one per run, so its call count covers the whole run)."""
+        if self.zenodo_client is None:
+            if not self.zenodo_token:
+                raise UsageError(
+                    "ZENODO_TOKEN is not set",
+                    hint="the release jobs run in the 'zenodo' environment, which holds the token",
+                )
+            self.zenodo_client = ZenodoClient(self.zenodo_url, self.zenodo_token)
+        return self.zenodo_client
 
 
 def load_trusted_config(repo_dir: Path, ref: str | None, fallback: str | Path = DEFAULT_CONFIG) -> Config:
     """The config as committed at ``ref`` (the default branch), never the PR's working copy."""
     if ref is None:
         return load_config(fallback)
-    from bot import gitrepo
-
     try:
         text = gitrepo.show_file(repo_dir, ref, DEFAULT_CONFIG).decode("utf-8")
     except gitrepo.GitError:
@@ -106,7 +108,7 @@ def load_trusted_config(repo_dir: Path, ref: str | None, fallback: str | Path = 
     return parse_config(text, f"{DEFAULT_CONFIG}@{ref[:12]}")
 
 
-def context_from_env(env: Mapping[str, str], config: Config | None = None, **overrides) -> RunContext:
+def context_from_env(env: Mapping[str, str], config: Config | None = None, **overrides: Any) -> RunContext:
     """A RunContext from the standard GitHub Actions variables plus ZENODO_TOKEN / ZENODO_API_URL."""
     repo_dir = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
     workdir = Path(env.get("RUNNER_TEMP") or repo_dir / ".release-bot").resolve() / "release-bot"
@@ -123,8 +125,15 @@ def context_from_env(env: Mapping[str, str], config: Config | None = None, **ove
         zenodo_api_url=env.get("ZENODO_API_URL") or None,
         zenodo_token=env.get(DEFAULT_ZENODO_TOKEN_ENV) or None,
         step_summary=Path(summary) if summary else None,
-        crash_after=env.get("RELEASE_BOT_CRASH_AFTER") or None,
     )
     for key, value in overrides.items():
         setattr(ctx, key, value)
     return ctx
+
+
+def context_from_args(args: argparse.Namespace, **overrides: Any) -> RunContext:
+    """A RunContext for a command run by hand: ``--config``, the environment, the current folder."""
+    config = load_config(args.config)
+    env = dict(os.environ)
+    env.setdefault("GITHUB_WORKSPACE", str(Path.cwd()))
+    return context_from_env(env, config, **overrides)

@@ -1,22 +1,30 @@
-"""The push handler: gather the merged PRs, prepare the draft, post the sticky summary."""
+"""The draft stage: after a merge, gather the merged PRs, prepare the Zenodo draft, post the summary.
+
+Runs on a push to the default branch, from the dispatch workflow's ``draft`` action and as
+``release-bot draft``.
+"""
 
 from __future__ import annotations
 
+import argparse
+import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-from bot import gitrepo
+from bot import gitrepo, steps
 from bot.errors import EXIT_FINDING, EXIT_OK
-from bot.flow.approve import STATUS_CONTEXT
-from bot.flow.context import RunContext, crash_point
+from bot.flow.context import RunContext, context_from_args
 from bot.flow.plan import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
+from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
 from bot.github.comments import failed_merge_comment, fit_comment
-from bot.github.models import PendingRelease, PullInfo
+from bot.github.models import STATUS_CONTEXT, PendingRelease, PullInfo
 from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
 from bot.notes.edits import kept_edits_note
 from bot.zenodo import drafts
 
+router = Router()
 MAX_PULLS = 100
 
 
@@ -56,7 +64,7 @@ def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) 
     and say so on the summaries that offered it for approval (no orphan draft, nothing left to approve)."""
     if ctx.dry_run:
         return
-    client = ctx.zenodo()
+    client = ctx.zenodo
     pending = drafts.find_pending_draft(client, ctx.config.zenodo.record)
     if pending is None:
         return
@@ -98,7 +106,7 @@ def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
 
 def draft_for_push(ctx: RunContext, head: str) -> int:
     """Prepare the release draft for a merge to the default branch and tell the PRs about it."""
-    gh = ctx.github()
+    gh = ctx.github
     head = gitrepo.resolve(ctx.repo_dir, head)
 
     def gather(since: str | None) -> tuple[list[PullInfo], tuple[str, PendingRelease] | None]:
@@ -142,7 +150,38 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
         for pull in pulls:
             if pull.number != newest.number:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))
-    crash_point(ctx, "summary")
+    steps.finished("summary")
     print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi} "
           f"({prepared.draft.calls} Zenodo API calls; uploaded {', '.join(prepared.draft.uploaded) or 'nothing'})")
     return EXIT_OK
+
+
+def run_draft(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="release-bot-"))
+    ctx = context_from_args(args, dry_run=args.dry_run, workdir=workdir)
+    try:
+        prepared = prepare_release(ctx, head=args.head, base=args.base, progress=True)
+    except NothingToRelease as exc:
+        ctx.console.print(exc.message)
+        return EXIT_OK
+    d = prepared.draft
+    ctx.console.print(f"{'would draft' if ctx.dry_run else 'drafted'} {prepared.version} "
+                      f"(was {prepared.previous_version}): draft {d.draft_id}, DOI {d.doi or '(to reserve)'}")
+    ctx.console.print(f"Zenodo calls: {d.calls}; uploaded {', '.join(d.uploaded) or 'nothing'}; "
+                      f"imported {', '.join(d.imported) or 'nothing'}")
+    print(prepared.notes_markdown)
+    return EXIT_OK
+
+
+@router.register("push")
+def on_push(ctx: RunContext, payload: Payload) -> int:
+    default = (payload.get("repository") or {}).get("default_branch", "main")
+    if payload.get("ref") != f"refs/heads/{default}":
+        print(f"push to {payload.get('ref')!r} is not the default branch: nothing to release")
+        return EXIT_OK
+    return draft_for_push(ctx, head=payload.get("after") or gitrepo.resolve(ctx.repo_dir, "HEAD"))
+
+
+@router.register("workflow_dispatch", action="draft")
+def on_dispatch_draft(ctx: RunContext, payload: Payload) -> int:
+    return draft_for_push(ctx, head=gitrepo.resolve(ctx.repo_dir, "HEAD"))

@@ -6,6 +6,8 @@ from pathlib import Path, PurePosixPath
 
 from bot import gitrepo
 from bot.errors import Finding
+from bot.validate.engine import validate_file
+from bot.validate.report import ValidationReport
 
 
 def _inside(repo: Path, rel: str) -> Path:
@@ -42,9 +44,6 @@ def validate_fields(
     repo: Path, commit: str, paths: dict[int, str], scratch: Path, settings, progress: bool = False
 ):
     """Validate the fields' files as committed at ``commit``; reports name the repository paths."""
-    from bot.validate.engine import validate_file
-    from bot.validate.report import ValidationReport
-
     files = materialise_fields(repo, commit, paths, scratch)
     reports = [
         validate_file(files[field], display_path=paths[field], settings=settings, progress=progress)

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import gitrepo
+from bot import gitrepo, steps
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
 from bot.catalog.limits import check_record_limits
 from bot.catalog.manifest import field_figures
 from bot.catalog.previous import PreviousCatalog, open_previous
 from bot.errors import Finding
-from bot.flow.context import RunContext, crash_point
+from bot.flow.context import RunContext
 from bot.flow.fields import validate_fields
 from bot.github.models import DraftFile, PendingRelease, PullInfo
 from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
@@ -151,7 +151,7 @@ def _field_owner(ctx: RunContext, pulls: Sequence[PullInfo]) -> dict[int, PullIn
     owner: dict[int, PullInfo] = {}
     if not pulls:
         return owner
-    gh = ctx.github()
+    gh = ctx.github
     for pull in sorted(pulls, key=lambda p: p.number):
         for changed in gh.pull_files(pull.number):
             n = field_from_filename(Path(changed.path).name)
@@ -248,7 +248,7 @@ def prepare_release(
     cfg = ctx.config
     repo = ctx.repo_dir
     head_sha = gitrepo.resolve(repo, head)
-    client = ctx.zenodo()
+    client = ctx.zenodo
     latest = drafts.latest_published(client, cfg.zenodo.record)
     previous = open_published_catalog(ctx, latest)
     try:
@@ -272,7 +272,7 @@ def prepare_release(
         if not report.valid:
             raise InvalidFields(report, pulls)
         stats = {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}
-        crash_point(ctx, "validate")
+        steps.finished("validate")
 
         # 2. the change set, the version, the new catalog
         changeset = assemble_changeset(
@@ -298,19 +298,18 @@ def prepare_release(
         record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
         record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
         check_record_limits(record)
-        crash_point(ctx, "build")
+        steps.finished("build")
 
         # 3. the notes, keeping a curator's edits of the last summary
         bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
                                                                       previous_summary)
-        crash_point(ctx, "notes")
+        steps.finished("notes")
 
         # 4. Zenodo: one new-version draft holding exactly this release
         uploads = [
             UploadFile(build.zip_name, build.size, build.md5, build.stream),
             _bytes_upload(FIELDS_JSON, build.fields_json),
         ]
-        zenodo_crash = ctx.crash_after.removeprefix("zenodo:") if ctx.crash_after else None
         draft = drafts.converge_draft(
             client,
             DraftRequest(
@@ -322,7 +321,6 @@ def prepare_release(
                 publication_date=ctx.today,
             ),
             progress=progress,
-            crash_after=zenodo_crash if zenodo_crash in drafts.STEPS else None,
             dry_run=ctx.dry_run,
         )
     finally:

@@ -11,11 +11,15 @@ from pathlib import Path, PurePosixPath
 
 from bot import gitrepo
 from bot.config import Config
+from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext
 from bot.flow.fields import validate_fields
+from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.scope import field_from_filename
 from bot.validate.report import FileReport, ValidationReport
+
+router = Router()
 
 
 def _preview(report: ValidationReport, added: set[int], replaced: set[int], removed: list[int]) -> str:
@@ -129,3 +133,21 @@ def _not_a_field_file(path: str, fields_dir: str) -> FileReport:
         "field_<N>.csv or field_<N>.csv.gz (N the ZTF field number, no leading zeros)"
     )
     return FileReport.refused(path, "not-a-field-file", message)
+
+
+def pull_request_shas(payload: Payload) -> tuple[str, str]:
+    """The base and head commits a ``pull_request`` event names."""
+    try:
+        pull = payload["pull_request"]
+        return str(pull["base"]["sha"]), str(pull["head"]["sha"])
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"the pull_request event payload has no {exc}",
+                         hint="the payload must hold pull_request.base.sha and pull_request.head.sha") from None
+
+
+@router.register("pull_request")
+def on_pull_request(ctx: RunContext, payload: Payload) -> int:
+    base, head = pull_range(ctx.repo_dir, *pull_request_shas(payload))
+    number = int((payload.get("pull_request") or {}).get("number", 0))
+    report = check_pull_request(ctx, base=base, head=head, number=number)
+    return EXIT_OK if report.valid else EXIT_FINDING

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# The commit status the bot sets on a release's commit: pending while drafted, success once published.
+STATUS_CONTEXT = "release-bot/catalog"
+
 # GitHub's repository roles, weakest first. "triage" sits between read and write.
 ROLE_RANK: dict[str, int] = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 

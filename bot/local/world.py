@@ -22,8 +22,11 @@ from typing import Any
 
 import yaml
 
+from bot import events
 from bot.catalog.manifest import build_manifest, dump_manifest, field_figures, field_record, source_record
+from bot.exits import run_guarded
 from bot.local import payloads
+from bot.local.crash import crash_after as simulated_crash
 from bot.local.github_server import GitHubServer
 from bot.local.sample import field_csv_bytes
 from bot.local.zenodo_server import ZenodoServer
@@ -277,13 +280,19 @@ class LocalWorld:
         return env
 
     def run(self, env: dict[str, str], *, checkout: str, in_process: bool = True,
-            extra_env: Mapping[str, str] | None = None) -> EventRun:
-        """Check out ``checkout`` in the workspace and run ``release-bot handle-event`` with ``env``."""
+            extra_env: Mapping[str, str] | None = None, crash_after: str | None = None) -> EventRun:
+        """Check out ``checkout`` in the workspace and run ``release-bot handle-event`` with ``env``.
+
+        ``crash_after`` names a step (see ``bot.steps``) after which the run dies, as a runner might.
+        """
         self._checkout(checkout)
         full = {**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ZENODO_"))},
                 **env, **dict(extra_env or {})}
+        if crash_after is not None and not in_process:
+            raise ValueError("a crash can be rehearsed only in process")
         if in_process:
-            code, out, err = _run_in_process(full)
+            with simulated_crash(crash_after):
+                code, out, err = _run_in_process(full)
         else:
             done = subprocess.run([sys.executable, "-m", "bot.cli", "handle-event"], env=full, cwd=self.workspace,
                                   capture_output=True, text=True, check=False)
@@ -335,8 +344,6 @@ class LocalWorld:
 
 def _run_in_process(env: dict[str, str]) -> tuple[int, str, str]:
     """``release-bot handle-event`` in this process, with ``env`` as its whole environment."""
-    from bot.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     saved = dict(os.environ)
     cwd = os.getcwd()
@@ -345,7 +352,7 @@ def _run_in_process(env: dict[str, str]) -> tuple[int, str, str]:
     try:
         os.chdir(env["GITHUB_WORKSPACE"])
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["handle-event"])
+            code = run_guarded(lambda: events.handle(os.environ))
     finally:
         os.chdir(cwd)
         os.environ.clear()

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.errors import UsageError
+from bot.local.zenodo.demo import demo_files, demo_metadata
 from bot.local.zenodo.faults import Faults
 from bot.local.zenodo.frontend import Frontend, ZenodoHTTPServer, serve_in_thread
 from bot.local.zenodo.metadata import check_metadata
@@ -182,8 +183,6 @@ class ZenodoServer:
 
 def run(args: argparse.Namespace) -> int:
     """``release-bot serve-zenodo``: serve until Ctrl-C."""
-    from bot.local.zenodo.demo import demo_files, demo_metadata
-
     token = getattr(args, "token", None) or os.environ.get("ZENODO_TOKEN") or DEFAULT_TOKEN
     rate_limit = getattr(args, "rate_limit", None) or 100  # a --rate-limit flag, where the CLI offers it
     server = ZenodoServer(data_dir=args.data, tokens={token}, port=args.port, rate_limit_per_min=rate_limit)

@@ -7,11 +7,13 @@ from the previous catalog, and ``assemble_changeset`` does the pure part so it c
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal, Protocol
 
+from bot import gitrepo
 from bot.scope import CLASSES, MODELS, field_from_filename
 
 ChangeKind = Literal["added", "replaced", "removed"]
@@ -295,8 +297,6 @@ def build_changeset(
     ``stats`` maps field -> the validation pass's statistics of the new file, or is a function that
     computes them from {field: path} of the new files (so only changed files are read).
     """
-    from bot import gitrepo
-
     changed = gitrepo.changed_files(repo_dir, base, head, fields_dir)
     if fields_before is None:
         fields_before = fields_at(repo_dir, base, fields_dir)
@@ -319,8 +319,6 @@ def build_changeset(
 
 def fields_at(repo_dir: str, ref: str, fields_dir: str) -> list[int]:
     """The field numbers with a file in ``fields_dir`` at ``ref`` (``git ls-tree``)."""
-    import subprocess
-
     folder = fields_dir.strip("/")
     proc = subprocess.run(
         ["git", "-C", str(repo_dir), "ls-tree", "-z", "--name-only", f"{ref}:{folder}" if folder else ref],

@@ -20,7 +20,8 @@ from bot.notes.changeset import build_changeset
 from bot.notes.html import render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
-from bot.notes.version import next_version, parse_version
+from bot.notes.version import next_version
+from bot.versions import parse_version
 
 
 def run(args: argparse.Namespace) -> int:

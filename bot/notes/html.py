@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import nh3
+from markdown_it import MarkdownIt
 
 from bot.notes.changeset import is_login
 from bot.notes.charts import strip_mermaid
@@ -127,7 +128,5 @@ def markdown_to_html(markdown: str) -> str:
     Raw HTML in the Markdown (e.g. ``<details>``) is passed to the sanitiser, which keeps its text and
     drops the tags Zenodo does not allow. Mermaid charts are left out: Zenodo would show their source.
     """
-    from markdown_it import MarkdownIt
-
     body = clean_html(MarkdownIt("commonmark", {"html": True}).enable("table").render(strip_mermaid(markdown)))
     return body + notes_footer_html(body)

@@ -9,7 +9,6 @@ reported but never change the exit code.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from rich.console import Console
 
 from bot.config import DEFAULT_CONFIG, ValidationSettings, load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
+from bot.flow.pr_check import pull_range, pull_request_shas, validate_pull_request
+from bot.flow.router import read_payload
 from bot.validate.engine import validate_paths
 from bot.validate.formats import github_annotations, markdown_summary, render_json, render_text
 from bot.validate.report import ValidationReport
@@ -47,21 +48,11 @@ def _pull_request_report(config_path: Path) -> ValidationReport:
     if os.environ.get("GITHUB_EVENT_NAME") != "pull_request":
         raise UsageError("no PATH given",
                          hint="pass field files or folders, or run inside a GitHub pull_request workflow")
-    event_path = os.environ.get("GITHUB_EVENT_PATH")
     workspace = Path(os.environ.get("GITHUB_WORKSPACE") or ".")
-    try:
-        event = json.loads(Path(event_path or "").read_text(encoding="utf-8"))
-        base = event["pull_request"]["base"]["sha"]
-        head = event["pull_request"]["head"]["sha"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"cannot read the pull_request event payload ({event_path}): {exc}",
-                         hint="GITHUB_EVENT_PATH must name the event JSON with pull_request.base/head.sha") from None
+    base, head = pull_request_shas(read_payload(os.environ))
     if not config_path.is_absolute() and not config_path.exists():
         config_path = workspace / config_path
     config = load_config(config_path)
-    # git and the PR rules live with the release: only this mode needs them
-    from bot.flow.pr_check import pull_range, validate_pull_request
-
     base, head = pull_range(workspace, base, head)
     with tempfile.TemporaryDirectory(prefix="release-bot-validate-") as scratch:
         return validate_pull_request(workspace, config, Path(scratch), base=base, head=head, progress=True).report

@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from bot.config import ValidationSettings
 from bot.scope import (
@@ -631,9 +633,6 @@ def _progress_bar(wanted: bool, path: Path) -> Iterator[object]:
     if not wanted or not (sys.stderr.isatty() or size > PROGRESS_BYTES):
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
     with Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         console=Console(stderr=True), transient=True,

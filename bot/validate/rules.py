@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import re._constants as sre
+import re._parser as sre_parse
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -388,17 +390,14 @@ def finite_language(pattern: str) -> set[str] | None:
     Understands literals, [ranges], groups, | and bounded repeats: what a value vocabulary needs.
     Anything else (\\d, ., *, flags, look-arounds) gives None and the regex is used instead.
     """
-    import re._constants as c
-    import re._parser as parser
-
     try:
-        tree = parser.parse(pattern)
+        tree = sre_parse.parse(pattern)
     except re.error:
         return None
     items = list(tree)
-    if tree.state.flags & ~(c.SRE_FLAG_UNICODE) or len(items) < 2:
+    if tree.state.flags & ~(sre.SRE_FLAG_UNICODE) or len(items) < 2:
         return None
-    if items[0] != (c.AT, c.AT_BEGINNING) or items[-1] not in ((c.AT, c.AT_END), (c.AT, c.AT_END_STRING)):
+    if items[0] != (sre.AT, sre.AT_BEGINNING) or items[-1] not in ((sre.AT, sre.AT_END), (sre.AT, sre.AT_END_STRING)):
         return None
 
     def seq(nodes: list[Any]) -> set[str] | None:
@@ -414,22 +413,22 @@ def finite_language(pattern: str) -> set[str] | None:
 
     def one(node: tuple[Any, Any]) -> set[str] | None:
         op, arg = node
-        if op is c.LITERAL:
+        if op is sre.LITERAL:
             return {chr(arg)}
-        if op is c.IN:
+        if op is sre.IN:
             chars: set[str] = set()
             for kind, value in arg:
-                if kind is c.LITERAL:
+                if kind is sre.LITERAL:
                     chars.add(chr(value))
-                elif kind is c.RANGE and value[1] - value[0] < 256:
+                elif kind is sre.RANGE and value[1] - value[0] < 256:
                     chars |= {chr(x) for x in range(value[0], value[1] + 1)}
                 else:
                     return None
             return chars
-        if op is c.SUBPATTERN:
+        if op is sre.SUBPATTERN:
             _group, add, remove, sub = arg
             return seq(list(sub)) if not add and not remove else None
-        if op is c.BRANCH:
+        if op is sre.BRANCH:
             out: set[str] = set()
             for alternative in arg[1]:
                 part = seq(list(alternative))
@@ -437,9 +436,9 @@ def finite_language(pattern: str) -> set[str] | None:
                     return None
                 out |= part
             return out
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
             lo, hi, sub = arg
-            if hi is c.MAXREPEAT or hi > 64:
+            if hi is sre.MAXREPEAT or hi > 64:
                 return None
             body = seq(list(sub))
             if body is None:

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from bot import steps
 from bot.errors import Finding, UsageError
 from bot.notes.digest import is_unedited_bot_notes
 from bot.zenodo.client import ZenodoClient
@@ -30,10 +31,6 @@ log = logging.getLogger("bot.zenodo")
 STEPS: tuple[str, ...] = (
     "new_version", "import_files", "remove_replaced", "upload", "metadata", "reserve_doi",
 )
-
-
-class SimulatedCrash(RuntimeError):
-    """Test-only: raised right after the step named by ``crash_after`` to rehearse a dying run."""
 
 
 @dataclass(frozen=True)
@@ -336,20 +333,19 @@ def converge_draft(
     req: DraftRequest,
     *,
     progress: bool = False,
-    crash_after: str | None = None,
     dry_run: bool = False,
 ) -> DraftResult:
-    """Bring Zenodo to one new-version draft holding exactly the release (see the module docstring)."""
-    if crash_after is not None and crash_after not in STEPS:
-        raise ValueError(f"crash_after={crash_after!r} is not one of {STEPS}")
+    """Bring Zenodo to one new-version draft holding exactly the release (see the module docstring).
+
+    After each step ``bot.steps`` hears ``zenodo:<step>`` (a test harness may stop the run there).
+    """
     _check_request(req)
     run = _Convergence(client, req, dry_run, progress)
     start = client.calls
     for name in STEPS:
         with client.step(name):
             getattr(run, name)()
-        if name == crash_after:
-            raise SimulatedCrash(f"simulated crash after step {name}")
+        steps.finished(f"zenodo:{name}")
     result = run.result(client.calls - start)
     if dry_run:
         _print_plan("draft", result.planned)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from release_helpers import CURATOR, bot_comments, draft_id_of, merged_release, two_fields
 
-from bot.flow.approve import PUBLISH_STEPS
 from bot.flow.plan import PREPARE_STEPS
+from bot.flow.publish import PUBLISH_STEPS
 
 EXPECTED_KEYS = {"predictions_dnn_xgb_5_fields.zip", "fields.json", "field_296_100rows.csv",
                  "SCoPe_classification_demo.ipynb"}
@@ -26,7 +26,7 @@ def assert_one_complete_draft(world) -> dict:
 
 @pytest.mark.parametrize("step", PREPARE_STEPS)
 def test_crash_after_each_step_then_rerun_converges(world, step):
-    crashed, merge_sha = merged_release(world, extra_env={"RELEASE_BOT_CRASH_AFTER": step})
+    crashed, merge_sha = merged_release(world, crash_after=step)
     assert crashed.code != 0 or step == PREPARE_STEPS[-1]
     rerun = world.push(world.git("rev-parse", "main~1"), merge_sha)
     assert rerun.code == 0, rerun.stderr + rerun.stdout
@@ -101,7 +101,7 @@ def test_crash_after_each_publish_step_then_rerun_finishes(world, step):
     merged_release(world)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
     crashed = world.approve(1, CURATOR, f"/release publish {draft_id}",
-                            extra_env={"RELEASE_BOT_CRASH_AFTER": step})
+                            crash_after=step)
     assert crashed.code != 0
     rerun = world.approve(1, CURATOR, f"/release publish {draft_id}")
     finished_before = step == PUBLISH_STEPS[-1]

@@ -30,7 +30,7 @@ def test_a_merge_after_an_unfinished_publish_builds_on_the_published_version(wor
     merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
     died = world.approve(1, CURATOR, f"/release publish {draft_id}",
-                         extra_env={"RELEASE_BOT_CRASH_AFTER": "publish"})
+                         crash_after="publish")
     assert died.code != 0
     assert "catalog-v1.1.0" not in world.github.tags()
     run, _ = merged_release(world, 2, {"fields/field_500.csv": field_csv_bytes(500, 30)}, author="bob")

@@ -11,7 +11,8 @@ from bot.cli import main
 from bot.config import VersioningSettings
 from bot.errors import Finding, UsageError
 from bot.notes.changeset import assemble_changeset
-from bot.notes.version import LEVELS, next_version, parse_version
+from bot.notes.version import next_version
+from bot.versions import LEVELS, parse_version
 
 DEFAULT = VersioningSettings()
 

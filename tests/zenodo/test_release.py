@@ -19,11 +19,11 @@ from zenodo_support import (
 )
 
 from bot.errors import Finding
+from bot.local.crash import SimulatedCrash, crash_after
 from bot.notes.digest import with_footer
 from bot.zenodo.client import ZenodoError
 from bot.zenodo.drafts import (
     STEPS,
-    SimulatedCrash,
     converge_draft,
     find_pending_draft,
     latest_published,
@@ -65,8 +65,8 @@ def test_rerun_of_a_finished_draft_only_reads(zenodo: Target, release: Release) 
 
 @pytest.mark.parametrize("step", STEPS)
 def test_crash_after_each_step_then_rerun_converges(zenodo: Target, release: Release, step: str) -> None:
-    with pytest.raises(SimulatedCrash, match=step):
-        converge_draft(zenodo.client(), release.request(), crash_after=step)
+    with pytest.raises(SimulatedCrash, match=step), crash_after(f"zenodo:{step}"):
+        converge_draft(zenodo.client(), release.request())
     result = converge_draft(zenodo.client(), release.request())
 
     draft = assert_converged(zenodo, release)

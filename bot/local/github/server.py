@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.local.github import routes
+from bot.local.github import routes, views
 from bot.local.github.faults import Fault, Faults
+from bot.local.github.gitimport import import_git
 from bot.local.github.protocol import NOT_ACCESSIBLE, ApiError, Request, Response
-from bot.local.github.state import GitHubState, Token
+from bot.local.github.state import GitHubState, StateError, Token
 from bot.local.httpserver import LoopbackHTTPServer, serve_in_thread
+from bot.local.payloads import push_commit
 
 API_PREFIX = "/api/v3"  # GitHub Enterprise's API root; accepted as well as the bare root
 HTML_502 = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
@@ -79,20 +81,51 @@ class GitHubServer(GitHubState):
 
     def add_commits_from_git(self, repo_dir: str | Path, logins: dict[str, str] | None = None) -> list[str]:
         """Import a local git repository's commits, branches and tags (see gitimport.import_git)."""
-        from bot.local.github.gitimport import import_git
-
         return import_git(self, repo_dir, logins)
+
+    def post_comment_as(self, login: str, number: int, body: str) -> dict[str, Any]:
+        """Post a comment on issue or pull ``number`` as ``login``; returns it as the API shows it."""
+        with self.lock:
+            return views.comment_json(self, self.add_comment(login, number, body))
+
+    def edit_comment_as(self, login: str, comment_id: int, body: str) -> dict[str, Any]:
+        """Edit a comment as ``login`` (the author or an admin), bypassing HTTP."""
+        with self.lock:
+            comment = self.comment_store.get(comment_id)
+            if comment is None:
+                raise StateError(f"comment {comment_id} is unknown")
+            if not self.may_edit(login, comment):
+                raise StateError(f"{login} may not edit comment {comment_id} by {comment.author}")
+            comment.body, comment.updated_at = body, self.clock.tick()
+            return views.comment_json(self, comment)
+
+    # ---- introspection --------------------------------------------------------------------------
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        """The comments on ``number``, oldest first, as the API shows them."""
+        with self.lock:
+            return [views.comment_json(self, c) for c in self.comment_store.values() if c.issue == number]
+
+    def reactions(self, comment_id: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [views.reaction_json(self, r) for r in self.reaction_store.values()
+                    if r.comment_id == comment_id]
+
+    def statuses(self, sha: str) -> list[dict[str, Any]]:
+        """Commit statuses on ``sha``, newest first (as GitHub lists them)."""
+        with self.lock:
+            return [views.status_json(self, s) for s in reversed(self.status_store) if s.sha == sha]
+
+    def releases(self) -> list[dict[str, Any]]:
+        """Releases, newest first."""
+        with self.lock:
+            return [views.release_json(self, r) for r in reversed(self.release_store.values())]
 
     # ---- payload helpers: the same JSON the API serves, for building webhook events -------------
     def repo_payload(self) -> dict[str, Any]:
-        from bot.local.github import views
-
         with self.lock:
             return views.repo_json(self)
 
     def pull_payload(self, number: int) -> dict[str, Any]:
-        from bot.local.github import views
-
         with self.lock:
             pull = self.pull(number)
             if pull is None:
@@ -100,28 +133,19 @@ class GitHubServer(GitHubState):
             return views.pull_json(self, pull)
 
     def issue_payload(self, number: int) -> dict[str, Any]:
-        from bot.local.github import views
-
         with self.lock:
             return views.issue_json(self, self.issues[number])
 
     def user_payload(self, login: str) -> dict[str, Any]:
-        from bot.local.github import views
-
         with self.lock:
             return views.user_json(self, login)
 
     def comment_payload(self, comment_id: int) -> dict[str, Any]:
-        from bot.local.github import views
-
         with self.lock:
             return views.comment_json(self, self.comment_store[comment_id])
 
     def push_commits(self, before: str, after: str) -> list[dict[str, Any]]:
         """The ``commits`` of a push event moving a branch from ``before`` to ``after``, oldest first."""
-        from bot.local.github import views
-        from bot.local.payloads import push_commit
-
         with self.lock:
             out = []
             for c in self.commits_between(before, after):

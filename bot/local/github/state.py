@@ -584,13 +584,6 @@ class GitHubState:
             raise StateError(f"#{number} already exists (issues and pulls share numbers); pick another")
 
     # ---- comments and reactions -----------------------------------------------------------------
-    def post_comment_as(self, login: str, number: int, body: str) -> dict[str, Any]:
-        """Post a comment on issue or pull ``number`` as ``login``; returns it as the API shows it."""
-        from bot.local.github import views
-
-        with self.lock:
-            return views.comment_json(self, self.add_comment(login, number, body))
-
     def add_comment(self, login: str, number: int, body: str) -> Comment:
         with self.lock:
             if number not in self.issues:
@@ -601,19 +594,6 @@ class GitHubState:
             self.comment_store[comment.id] = comment
             self.issues[number].updated_at = when
             return comment
-
-    def edit_comment_as(self, login: str, comment_id: int, body: str) -> dict[str, Any]:
-        """Edit a comment as ``login`` (the author or an admin), bypassing HTTP."""
-        from bot.local.github import views
-
-        with self.lock:
-            comment = self.comment_store.get(comment_id)
-            if comment is None:
-                raise StateError(f"comment {comment_id} is unknown")
-            if not self.may_edit(login, comment):
-                raise StateError(f"{login} may not edit comment {comment_id} by {comment.author}")
-            comment.body, comment.updated_at = body, self.clock.tick()
-            return views.comment_json(self, comment)
 
     def may_edit(self, login: str, comment: Comment) -> bool:
         return comment.author.lower() == login.lower() or self.role(login) == "admin"
@@ -628,35 +608,6 @@ class GitHubState:
                                 self.clock.tick())
             self.reaction_store[reaction.id] = reaction
             return reaction, True
-
-    # ---- introspection --------------------------------------------------------------------------
-    def comments(self, number: int) -> list[dict[str, Any]]:
-        """The comments on ``number``, oldest first, as the API shows them."""
-        from bot.local.github import views
-
-        with self.lock:
-            return [views.comment_json(self, c) for c in self.comment_store.values() if c.issue == number]
-
-    def reactions(self, comment_id: int) -> list[dict[str, Any]]:
-        from bot.local.github import views
-
-        with self.lock:
-            return [views.reaction_json(self, r) for r in self.reaction_store.values()
-                    if r.comment_id == comment_id]
-
-    def statuses(self, sha: str) -> list[dict[str, Any]]:
-        """Commit statuses on ``sha``, newest first (as GitHub lists them)."""
-        from bot.local.github import views
-
-        with self.lock:
-            return [views.status_json(self, s) for s in reversed(self.status_store) if s.sha == sha]
-
-    def releases(self) -> list[dict[str, Any]]:
-        """Releases, newest first."""
-        from bot.local.github import views
-
-        with self.lock:
-            return [views.release_json(self, r) for r in reversed(self.release_store.values())]
 
     def tags(self) -> dict[str, str]:
         """Tag name -> the commit it points at (annotated tags peeled)."""
