@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None, metavar="TOKEN",
                    help="the token clients must send (default: $ZENODO_TOKEN, else the demo token)")
     p.add_argument("--rate-limit", type=int, default=None, metavar="N", help="requests per minute (default 100)")
+    p.add_argument("--api-range", action="store_true",
+                   help="honour Range on the API's file content, as some InvenioRDM instances do "
+                        "(zenodo.org ignores it)")
 
     p = sub.add_parser("serve-github", help="run the bundled GitHub-compatible server on loopback")
     p.add_argument("--port", type=int, default=5900, help="TCP port on 127.0.0.1 (default 5900; 0 picks one)")

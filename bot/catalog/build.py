@@ -6,14 +6,14 @@ member's local header from the central directory, so carried and fresh members l
 Members go in field order, other carried members after them by name, ``MANIFEST.json`` last.
 
 Getting the bytes out, and the md5 Zenodo will check:
+- ``stream()`` needs no disk and reads the sources once: it hashes the bytes as they go out, so an upload
+  learns the md5 from the same pass (``md5`` afterwards is free). Carried members are inflated on the
+  side (CPU only) to check each CRC-32; a damaged member stops the stream before its end.
 - ``write_to(path)`` writes the zip (atomically) and hashes it on the way: one read of the previous zip,
-  but the whole catalog on local disk. Afterwards ``stream()`` serves that file.
-- ``stream()`` alone needs no disk, but ``md5`` (wanted before the upload starts) then costs a separate
-  hashing pass: the carried bytes are read twice, over HTTP a second download. The stream checks that the
-  bytes it sends hash to the announced md5 and raises at the end if they do not.
-Carried members are inflated on the side while they are copied (CPU only) to check each CRC-32, in the
-pass that computes the md5 (``write_to`` or the hashing pass); the stream then needs no second check, as
-its md5 comparison proves it sent the verified bytes. ``verify=False`` skips the check altogether.
+  but the whole catalog on local disk. Afterwards ``stream()`` serves that file and checks its md5.
+- ``md5`` before any pass costs a hashing pass of its own (over HTTP, a second download of the carried
+  bytes): only a rerun that must recognise an earlier upload needs it.
+``verify=False`` skips the CRC checks altogether.
 """
 
 from __future__ import annotations
@@ -179,24 +179,42 @@ class CatalogBuild:
         else:
             yield from self.iter_bytes(verify=verify)
 
-    def stream(self) -> BinaryIO:
-        """A readable of exactly ``size`` bytes; raises at the end if they do not hash to ``md5``."""
-        expected = self.md5  # a pass that checked every carried CRC (unless verify=False)
+    @property
+    def md5_known(self) -> bool:
+        """True once a pass (a stream read to its end, ``write_to`` or ``md5``) has hashed the bytes."""
+        return self._md5 is not None
 
-        def checked() -> Iterator[bytes]:
+    @property
+    def previous_read(self) -> str:
+        """How the previous zip was read (byte ranges, or front to back), for logs and summaries."""
+        if self._previous is None:
+            return "no previous zip"
+        describe = getattr(self._previous.source, "describe", None)
+        return describe() if describe is not None else "a local file"
+
+    def stream(self) -> BinaryIO:
+        """A readable of exactly ``size`` bytes, built as it is read: one pass, hashed on the way.
+
+        When an earlier pass already knows the md5, bytes that hash otherwise raise at the end; otherwise
+        the stream's own hash becomes ``md5`` once it has been read to the end.
+        """
+        expected = self._md5
+
+        def hashed() -> Iterator[bytes]:
             digest = hashlib.md5()
             # Bytes that hash to the md5 of a verified pass are the verified bytes: no second inflate.
-            for chunk in self._source_chunks(verify=False):
+            for chunk in self._source_chunks(verify=None if expected is None else False):
                 digest.update(chunk)
                 yield chunk
-            if digest.hexdigest() != expected:
+            if expected is not None and digest.hexdigest() != expected:
                 raise CatalogError(
                     f"the streamed bytes hash to {digest.hexdigest()}, not the announced md5 {expected}",
                     hint="the previous zip changed while the release was built: rerun the build",
                     location=self.zip_name,
                 )
+            self._md5 = digest.hexdigest()
 
-        return ChunkStream(checked(), self.size)  # type: ignore[return-value]
+        return ChunkStream(hashed(), self.size)  # type: ignore[return-value]
 
     def write_to(self, path: str | Path, *, progress: bool = False) -> None:
         """Write the zip to ``path`` atomically (a temp name beside it, then a rename); hashes it too."""

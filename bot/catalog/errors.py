@@ -31,7 +31,13 @@ class CorruptZipError(CatalogError):
 
 
 class SourceError(CatalogError):
-    """The previous zip could not be read (network, HTTP status, missing file)."""
+    """The previous zip could not be read (network, HTTP status, missing file); ``status``: the HTTP one."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, location: str | None = None, status: int | None = None
+    ) -> None:
+        self.status = status
+        super().__init__(message, hint, location=location)
 
 
 class CatalogUsageError(UsageError):

@@ -58,6 +58,13 @@ class PreviousCatalog:
         return Path(self.name).name
 
     @property
+    def source_description(self) -> str:
+        """Where the zip is read from and how (byte ranges, or front to back)."""
+        if isinstance(self.source, HttpSource):
+            return f"{self.source.name}, read by {self.source.describe()}"
+        return f"{self.name}, a local file"
+
+    @property
     def folder(self) -> str:
         """The folder the field CSVs sit in ("" for the top level); the most common one if they differ."""
         counts = Counter(_folder_of(e.name) for e in self.field_entries.values())

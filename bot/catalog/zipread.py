@@ -95,9 +95,14 @@ def read_central_directory(
 
     if source.size < _EOCD.size:
         raise corrupt(f"only {source.size} bytes: too short to be a zip")
-    tail_start = max(0, source.size - tail_size)
-    tail = source.read_at(tail_start, source.size - tail_start)
+    # Most zips end with a comment-less end record: try its 22 bytes before the longest possible tail.
+    tail_start = source.size - _EOCD.size
+    tail = source.read_at(tail_start, _EOCD.size)
     eocd_rel = _find_eocd(tail)
+    if eocd_rel is None:
+        tail_start = max(0, source.size - tail_size)
+        tail = source.read_at(tail_start, source.size - tail_start)
+        eocd_rel = _find_eocd(tail)
     if eocd_rel is None:
         raise corrupt("no end-of-central-directory record: not a zip, or truncated")
     eocd_pos = tail_start + eocd_rel

@@ -17,7 +17,7 @@ from bot import gitrepo, steps
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
 from bot.catalog.limits import check_record_limits
 from bot.catalog.manifest import field_figures
-from bot.catalog.previous import PreviousCatalog, open_previous
+from bot.catalog.previous import PreviousCatalog
 from bot.errors import Finding
 from bot.flow.context import RunContext
 from bot.flow.fields import validate_fields
@@ -32,6 +32,7 @@ from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
 from bot.validate.report import ValidationReport
 from bot.zenodo import drafts
 from bot.zenodo.drafts import DraftRequest, DraftResult, UploadFile
+from bot.zenodo.files import open_published_zip
 from bot.zenodo.models import Record
 
 # The steps of a release, in order; a test crashes the run after each and checks a rerun converges.
@@ -98,9 +99,7 @@ def catalog_zip_key(record: Record) -> str:
 
 
 def open_published_catalog(ctx: RunContext, record: Record) -> PreviousCatalog:
-    key = catalog_zip_key(record)
-    return open_previous(f"{ctx.zenodo_url.rstrip('/')}/records/{record.id}/files/{key}/content",
-                         token=ctx.zenodo_token)
+    return open_published_zip(ctx.zenodo_url, record.id, catalog_zip_key(record), ctx.zenodo_token)
 
 
 def release_base(ctx: RunContext, latest: Record, previous: PreviousCatalog) -> str | None:

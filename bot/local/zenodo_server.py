@@ -62,6 +62,8 @@ class ZenodoServer:
         max_files: int = 100,
         port: int = 0,
         doi_prefix: str = "10.5281",
+        api_range: bool = False,
+        rate_limit_per_hour: int | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
@@ -75,7 +77,8 @@ class ZenodoServer:
                         max_files)
         self.state = Store(self.data_dir, today or _today, doi_prefix, limits)
         self.faults = Faults()
-        self.limiter = RateLimiter(rate_limit_per_min)
+        self.limiter = RateLimiter(rate_limit_per_min, rate_limit_per_hour)
+        self.api_range = api_range
         self._frontend: Frontend | None = None
         self._httpd: ZenodoHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -86,7 +89,7 @@ class ZenodoServer:
         """Listen on 127.0.0.1 and serve in a background thread; returns the API base URL."""
         if self._httpd is not None:
             return self.url
-        api = Api(self.state, "", self.tokens)
+        api = Api(self.state, "", self.tokens, api_range=self.api_range)
         self._frontend = Frontend(api, self.limiter, self.faults)
         self._httpd = ZenodoHTTPServer(self.port, self._frontend)
         self.port = self._httpd.server_address[1]
@@ -185,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
     """``release-bot serve-zenodo``: serve until Ctrl-C."""
     token = getattr(args, "token", None) or os.environ.get("ZENODO_TOKEN") or DEFAULT_TOKEN
     rate_limit = getattr(args, "rate_limit", None) or 100  # a --rate-limit flag, where the CLI offers it
-    server = ZenodoServer(data_dir=args.data, tokens={token}, port=args.port, rate_limit_per_min=rate_limit)
+    server = ZenodoServer(data_dir=args.data, tokens={token}, port=args.port, rate_limit_per_min=rate_limit,
+                          api_range=bool(getattr(args, "api_range", False)))
     try:
         url = server.start()
     except OSError as exc:
@@ -193,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
                          hint="pick another --port, or 0 to let the system choose") from None
     out = sys.stdout
     print(f"Zenodo-compatible server at {url}", file=out)
+    print("  file content on the API: " + ("byte ranges honoured (--api-range)" if server.api_range
+                                           else "Range ignored, as on zenodo.org"), file=out)
     print("  token: " + ("from ZENODO_TOKEN/--token" if token != DEFAULT_TOKEN else "the demo's local token"),
           file=out)
     if args.data:

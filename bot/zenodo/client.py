@@ -28,7 +28,10 @@ log = logging.getLogger("bot.zenodo")
 
 INVENIORDM_JSON = "application/vnd.inveniordm.v1+json"
 PLAIN_JSON = "application/json"  # file endpoints only speak this one
-OCTET_STREAM = "application/octet-stream"
+OCTET_STREAM = "application/octet-stream"  # what an upload's body is (Content-Type), never an Accept
+# File content routes negotiate like the others and name no binary type (flask-resources: an Accept of
+# "application/octet-stream" alone is a 406): only a wildcard gets the bytes.
+ANY = "*/*"
 
 T = TypeVar("T")
 
@@ -329,7 +332,7 @@ class ZenodoClient:
                                       hint="read large files with a streaming reader")
             return bytes(data)
 
-        return self._call("GET", f"/records/{record_id}/files/{key}/content", content, accept=OCTET_STREAM,
+        return self._call("GET", f"/records/{record_id}/files/{_quote(key)}/content", content, accept=ANY,
                           stream=True)
 
     def user_drafts(self, query: str) -> list[Draft]:

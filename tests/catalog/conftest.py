@@ -94,7 +94,7 @@ def _handler(state: Served) -> type[BaseHTTPRequestHandler]:
             size = len(data)
             rng = self.headers.get("Range")
             if rng is None or state.ignore_range:
-                self._send(200, data)
+                self._send_whole(data)
                 return
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng)
             assert m, rng
@@ -118,6 +118,18 @@ def _handler(state: Served) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             self.wfile.write(body)
+
+        def _send_whole(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if state.drop_next > 0 and len(data) > 1:
+                state.drop_next -= 1
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(data)
 
         def do_PUT(self) -> None:
             length = int(self.headers.get("Content-Length", "-1"))

@@ -200,7 +200,7 @@ def test_upload_commit_download_in_a_draft(s, z):
     assert commit.status_code == 200
     assert commit.json()["checksum"] == _md5(data) and commit.json()["status"] == "completed"
     got = s.get(f"{z.url}/records/{draft}/draft/files/new.bin/content",
-                headers={"Accept": "application/octet-stream"})
+                headers={"Accept": "*/*"})
     assert got.status_code == 200 and got.content == data
     assert s.get(f"{z.url}/records/{draft}/draft/files/new.bin").json()["size"] == len(data)
     assert s.delete(f"{z.url}/records/{draft}/draft/files/new.bin").status_code == 204
@@ -400,27 +400,48 @@ def test_without_the_inveniordm_accept_header_answers_are_legacy_and_lose_errors
     assert r.status_code == 400 and "errors" not in r.json() and r.json()["status"] == 400
 
 
-def test_published_file_content_refuses_the_inveniordm_type(s, z):
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [(INVENIORDM_ACCEPT, 406), ("application/octet-stream", 406), ("application/*", 406), ("", 200),
+     ("*/*", 200), ("application/octet-stream, */*;q=0.1", 200), ("application/json", 200)],
+)
+def test_published_file_content_is_negotiated_like_every_route(s, z, accept, status):
+    # flask-resources negotiates every route: a file's content offers application/json by name, and the
+    # bytes go to whoever accepts that or */* (or sends no Accept).
     url = f"{z.url}/records/{z.record_id}/files/{FIELDS_JSON}/content"
-    assert s.get(url).status_code == 406
-    assert s.get(url, headers={"Accept": "application/octet-stream"}).content == b"[296, 297, 487]"
+    r = s.get(url, headers={"Accept": accept})
+    assert r.status_code == status, r.text
+    if status == 200:
+        assert r.content == b"[296, 297, 487]"
+    else:
+        assert r.json() == {"status": 406, "message": "Invalid 'Accept' header. Expected one of: application/json"}
+    listing = s.get(f"{z.url}/records/{z.record_id}/files", headers={"Accept": accept})
+    assert listing.status_code == status
+    assert s.get(f"{z.url}/records/{z.record_id}", headers={"Accept": "application/octet-stream"}).status_code == 406
 
 
 # -- Range downloads -------------------------------------------------------------------------------------
+RANGED_DATA = bytes(range(256)) * 40 + b"tail"
+
+
 @pytest.fixture(scope="module")
-def range_server() -> Iterator[tuple[str, bytes]]:
-    data = bytes(range(256)) * 40 + b"tail"
+def range_server() -> Iterator[tuple[ZenodoServer, str]]:
     with ZenodoServer(tokens={"t"}) as server:
-        _, record = server.seed_concept({"blob.bin": data}, {
+        _, record = server.seed_concept({"blob.bin": RANGED_DATA}, {
             "title": "Ranges", "resource_type": {"id": "dataset"},
             "creators": [{"person_or_org": {"type": "organizational", "name": "Org"}}]})
-        yield f"{server.url}/records/{record}/files/blob.bin/content", data
+        yield server, record
+
+
+def page_url(server: ZenodoServer, record: str) -> str:
+    """The record page's file link: outside /api, as zenodo.org shows it under "Download"."""
+    return f"{server.url.removesuffix('/api')}/records/{record}/files/blob.bin?download=1"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.integers(0, 10_500), length=st.integers(1, 3000))
-def test_range_requests_return_exactly_the_slice(range_server, start, length):
-    url, data = range_server
+def test_the_record_page_link_returns_exactly_the_slice(range_server, start, length):
+    url, data = page_url(*range_server), RANGED_DATA
     r = requests.get(url, headers={"Range": f"bytes={start}-{start + length - 1}"})
     if start >= len(data):
         assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{len(data)}"
@@ -431,15 +452,40 @@ def test_range_requests_return_exactly_the_slice(range_server, start, length):
     assert r.headers["Content-Range"] == f"bytes {start}-{end}/{len(data)}"
 
 
-def test_suffix_open_and_absent_ranges(range_server):
-    url, data = range_server
-    assert requests.get(url, headers={"Range": "bytes=-4"}).content == b"tail"
+def test_the_record_page_link_serves_suffix_open_and_absent_ranges_to_anyone(range_server):
+    url, data = page_url(*range_server), RANGED_DATA
+    # Not negotiated (a plain page view): any Accept, no token.
+    assert requests.get(url, headers={"Range": "bytes=-4", "Accept": "application/octet-stream"}).content == b"tail"
     r = requests.get(url, headers={"Range": "bytes=10000-"})
     assert r.status_code == 206 and r.content == data[10000:]
     r = requests.get(url)
     assert r.status_code == 200 and r.content == data and r.headers["Accept-Ranges"] == "bytes"
+    assert r.headers["Content-Disposition"].startswith("attachment")
     head = requests.head(url)
     assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))
+    server, _record = range_server
+    assert requests.get(f"{server.url.removesuffix('/api')}/records/99/files/blob.bin").status_code == 404
+
+
+def test_api_file_content_ignores_range_unless_the_instance_allows_it(range_server, tmp_path):
+    server, record = range_server
+    api = f"{server.url}/records/{record}/files/blob.bin/content"
+    r = requests.get(api, headers={"Range": "bytes=-4"})
+    assert r.status_code == 200 and r.content == RANGED_DATA  # the whole file, as zenodo.org answers
+    assert "Accept-Ranges" not in r.headers and "Content-Range" not in r.headers
+    with ZenodoServer(tokens={"t"}, api_range=True) as ranged:
+        _, rid = ranged.seed_concept({"blob.bin": RANGED_DATA}, {
+            "title": "Ranges", "resource_type": {"id": "dataset"},
+            "creators": [{"person_or_org": {"type": "organizational", "name": "Org"}}]})
+        r = requests.get(f"{ranged.url}/records/{rid}/files/blob.bin/content", headers={"Range": "bytes=-4"})
+        assert r.status_code == 206 and r.content == b"tail" and r.headers["Accept-Ranges"] == "bytes"
+
+
+def test_api_routes_live_under_api_only(range_server):
+    server, record = range_server
+    site = server.url.removesuffix("/api")
+    assert requests.get(f"{site}/records/{record}/files/blob.bin/content").status_code == 404
+    assert requests.get(f"{site}/records/{record}").status_code == 404
 
 
 # -- rate limits -----------------------------------------------------------------------------------------
@@ -453,8 +499,20 @@ def test_rate_limit_headers_and_429(tmp_path):
         assert all(r.headers["X-RateLimit-Limit"] == "3" for r in answers)
         assert int(answers[-1].headers["Retry-After"]) >= 1
         assert int(answers[-1].headers["X-RateLimit-Reset"]) >= int(answers[0].headers["X-RateLimit-Reset"])
-        other = requests.get(f"{server.url}/records/1", headers={"Authorization": "Bearer other"})
-        assert other.status_code == 404  # budgets are per client
+        # Keyed on the client (user agent and address), not the token: another token from the same
+        # client is refused too, another user agent is not.
+        same_client = requests.get(f"{server.url}/records/1", headers={
+            "Authorization": "Bearer other", "User-Agent": s.headers["User-Agent"]})
+        assert same_client.status_code == 429
+        other = requests.get(f"{server.url}/records/1", headers={"User-Agent": "another-client/1.0"})
+        assert other.status_code == 404
+
+
+def test_an_hourly_limit_asks_for_up_to_an_hour(tmp_path):
+    with ZenodoServer(data_dir=tmp_path, tokens={"t"}, rate_limit_per_min=100, rate_limit_per_hour=2) as server:
+        answers = [requests.get(f"{server.url}/records/1") for _ in range(3)]
+    assert [r.status_code for r in answers] == [404, 404, 429]
+    assert 3000 < int(answers[-1].headers["Retry-After"]) <= 3600
 
 
 # -- faults ----------------------------------------------------------------------------------------------
@@ -514,7 +572,7 @@ def test_cut_fault_does_the_work_and_breaks_off_the_answer(s, z):
     # A file download is cut too: half the promised bytes, then the connection closes.
     key = next(iter(s.get(f"{z.url}/records/{draft}/files").json()["entries"]))["key"]
     z.server.faults.add("GET", r"/content$", "cut")
-    octets = {"Accept": "application/octet-stream"}
+    octets = {"Accept": "*/*"}
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         s.get(f"{z.url}/records/{draft}/files/{key}/content", headers=octets)
     whole = s.get(f"{z.url}/records/{draft}/files/{key}/content", headers=octets)
@@ -559,7 +617,7 @@ def test_unknown_paths_and_methods_answer_json(s, z):
 
 # -- persistence and the command line --------------------------------------------------------------------
 def test_state_and_files_survive_a_restart(tmp_path):
-    h = {"Authorization": "Bearer t", "Accept": INVENIORDM_ACCEPT}
+    h = {"Authorization": "Bearer t", "Accept": f"{INVENIORDM_ACCEPT}, application/json;q=0.5"}
     source = tmp_path / "source.txt"
     source.write_bytes(b"first")
     with ZenodoServer(data_dir=tmp_path / "state", tokens={"t"}) as server:
@@ -590,9 +648,10 @@ def test_cli_serves_the_demo_catalog_and_is_steerable(tmp_path):
                             stdout=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).parent)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(5)]
         url = lines[0].split(" at ")[1].strip()
-        concept = lines[3].split("demo concept record: ")[1].split()[0]
+        assert "Range ignored" in lines[1]  # zenodo.org's behaviour unless --api-range
+        concept = next(line for line in lines if "demo concept record: " in line).split(": ")[1].split()[0]
         assert "cli-token" not in "".join(lines)
         latest = requests.get(f"{url}/records/{concept}/versions/latest",
                               headers={"Accept": INVENIORDM_ACCEPT}).json()

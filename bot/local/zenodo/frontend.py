@@ -42,7 +42,9 @@ class Frontend:
     def handle(self, req: Request) -> Reply:
         if req.path.startswith("/_control/"):
             return self._control(req)
-        budget = self.limiter.hit(req.token or req.client)
+        # invenio_app/limiter.py useragent_and_ip_limit_key: the budget belongs to the client (user agent
+        # and address), not to the token, so every session of one run draws on the same budget.
+        budget = self.limiter.hit(f"{req.headers.get('User-Agent', '')}@{req.client}")
         try:
             reply = self._answer(req, budget.allowed, budget.retry_after)
         except ApiError as exc:
@@ -57,7 +59,7 @@ class Frontend:
 
     def _answer(self, req: Request, allowed: bool, retry_after: int) -> Reply:
         if not allowed:
-            raise ApiError(429, "Too many requests: over the per-minute limit; wait for Retry-After seconds.",
+            raise ApiError(429, "Too many requests: over the rate limit; wait for Retry-After seconds.",
                            headers={"Retry-After": str(retry_after)})
         fault = self.faults.take(req.method, req.path)
         if fault is not None and fault.kind == "delay":

@@ -1,4 +1,8 @@
-"""Per-client request budget per minute, announced in ``X-RateLimit-*`` headers as Zenodo does."""
+"""Per-client request budgets, per minute and per hour, announced in ``X-RateLimit-*`` headers as Zenodo does.
+
+Zenodo's limits (flask-limiter via invenio-app): about 100 requests a minute and 5,000 an hour; a client
+over the hourly limit is told to come back when the hour's window ends, up to an hour later.
+"""
 
 from __future__ import annotations
 
@@ -25,28 +29,44 @@ class Budget:
         return out
 
 
-class RateLimiter:
-    """A fixed one-minute window per client (token, or address when there is none)."""
+class _Window:
+    """A fixed window of ``seconds`` allowing ``limit`` requests per client."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, limit: int, seconds: int) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.counts: dict[str, tuple[float, int]] = {}  # client -> (window start, requests in it)
+
+    def hit(self, client: str, now: float) -> Budget:
+        start, count = self.counts.get(client, (now, 0))
+        if now - start >= self.seconds:
+            start, count = now, 0
+        count += 1
+        self.counts[client] = (start, count)
+        reset = start + self.seconds
+        return Budget(count <= self.limit, self.limit, max(0, self.limit - count), math.ceil(reset),
+                      max(1, math.ceil(reset - now)))
+
+
+class RateLimiter:
+    """Fixed windows per client: one minute, and optionally one hour (the tighter one speaks)."""
+
+    def __init__(self, per_minute: int, per_hour: int | None = None, clock: Callable[[], float] = time.time) -> None:
         self.per_minute = per_minute
         self.clock = clock
         self._lock = threading.Lock()
-        self._windows: dict[str, tuple[float, int]] = {}  # client -> (window start, requests in it)
+        self._windows = [_Window(per_minute, 60)] + ([_Window(per_hour, 3600)] if per_hour else [])
 
     def hit(self, client: str) -> Budget:
         now = self.clock()
         with self._lock:
-            start, count = self._windows.get(client, (now, 0))
-            if now - start >= 60:
-                start, count = now, 0
-            count += 1
-            self._windows[client] = (start, count)
-        reset = start + 60
-        allowed = count <= self.per_minute
-        return Budget(allowed, self.per_minute, max(0, self.per_minute - count), math.ceil(reset),
-                      max(1, math.ceil(reset - now)))
+            budgets = [w.hit(client, now) for w in self._windows]
+        refused = [b for b in budgets if not b.allowed]
+        if refused:
+            return max(refused, key=lambda b: b.retry_after)
+        return min(budgets, key=lambda b: b.remaining)
 
     def reset(self) -> None:
         with self._lock:
-            self._windows.clear()
+            for window in self._windows:
+                window.counts.clear()

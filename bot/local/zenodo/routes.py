@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from bot.local.zenodo.errors import PERMISSION_DENIED, ApiError
+from bot.local.zenodo.errors import PERMISSION_DENIED, ApiError, not_found
 from bot.local.zenodo.metadata import FieldError, errors_json
 from bot.local.zenodo.shapes import (
     INVENIORDM_JSON,
@@ -29,6 +29,9 @@ class Api:
     store: Store
     base: str  # absolute API root used in links, e.g. http://127.0.0.1:5800/api
     tokens: frozenset[str]
+    # zenodo.org's API file content ignores Range; some InvenioRDM instances set
+    # FILES_REST_ALLOW_RANGE_REQUESTS and honour it (``--api-range``).
+    api_range: bool = False
 
     # -- helpers -----------------------------------------------------------------------------------
     def authorized(self, req: Request) -> bool:
@@ -196,7 +199,7 @@ class Api:
     def download_draft_file(self, req: Request, rid: str, key: str) -> Reply:
         with self.store.lock:
             entry = self.store.entry(self.store.draft(rid), key)
-        return _content(req, entry, self.store)
+        return _content(req, entry, self.store, ranges=self.api_range)
 
     # -- published files ---------------------------------------------------------------------------
     def list_files(self, req: Request, rid: str) -> Reply:
@@ -209,33 +212,84 @@ class Api:
             return json_reply(200, file_json(self.base, rec, self.store.entry(rec, key)))
 
     def download_file(self, req: Request, rid: str, key: str) -> Reply:
-        if req.wants_invenio():
-            raise ApiError(406, "File content is not available as application/vnd.inveniordm.v1+json; "
-                                "ask for application/octet-stream.")
+        # The Accept header was negotiated like any other route's (see ``negotiate``). The content itself
+        # comes from invenio-files-rest's send_stream, which serves byte ranges only when
+        # FILES_REST_ALLOW_RANGE_REQUESTS is set: it defaults to False and Zenodo does not set it (users
+        # report the whole file for any Range: zenodo/zenodo#2593, #2575).
         with self.store.lock:
             entry = self.store.entry(self.store.published(rid), key)
-        return _content(req, entry, self.store)
+        return _content(req, entry, self.store, ranges=self.api_range)
+
+    # -- the record page's file link (outside /api) ------------------------------------------------
+    def record_page_file(self, req: Request, rid: str, key: str) -> Reply:
+        """``/records/<id>/files/<key>?download=1``: invenio-app-rdm's record_file_download.
+
+        A plain Flask view (invenio_app_rdm/records_ui/views/records.py), not a flask-resources one: no
+        Accept negotiation, no token needed for public files. It answers byte ranges on zenodo.org
+        (ZENODO.md, "Range"), which is what lets a reader fetch a zip's directory and members alone.
+        """
+        with self.store.lock:
+            rec = self.store.records.get(rid)
+            if rec is None or not rec["published"]:  # a draft's files need a logged-in owner: not modelled
+                raise not_found(f"Record {rid}")
+            entry = self.store.entry(rec, key)
+        return _content(req, entry, self.store, ranges=True, attachment="download" in req.query)
 
     # -- dispatch ----------------------------------------------------------------------------------
     def dispatch(self, req: Request) -> Reply:
-        path = req.path.removeprefix("/api")
+        if req.path.startswith("/api/"):
+            return self._route(req, req.path.removeprefix("/api"), ROUTES)
+        return self._route(req, req.path, PAGE_ROUTES)
+
+    def _route(self, req: Request, path: str, routes: list[Route]) -> Reply:
         allowed: list[str] = []
-        for method, pattern, func, needs_token in ROUTES:
-            m = pattern.fullmatch(path)
+        for route in routes:
+            m = route.pattern.fullmatch(path)
             if m is None:
                 continue
-            if req.method not in (method, "HEAD" if method == "GET" else method):
-                allowed.append(method)
+            if req.method not in (route.method, "HEAD" if route.method == "GET" else route.method):
+                allowed.append(route.method)
                 continue
-            if needs_token and not self.authorized(req):
+            if route.needs_token and not self.authorized(req):
                 raise ApiError(403, PERMISSION_DENIED)
+            if route.offers:
+                negotiate(req, route.offers)
             args = {k: unquote(v) for k, v in m.groupdict().items()}
-            return func(self, req, **args)
+            return route.func(self, req, **args)
         if allowed:
             methods = ", ".join(sorted(set(allowed)))
             raise ApiError(405, f"The method {req.method} is not allowed for {req.path}; use {methods}.",
                            headers={"Allow": methods})
         raise ApiError(404, f"The requested URL {req.path} was not found on the server.")
+
+
+def negotiate(req: Request, offers: tuple[str, ...]) -> str:
+    """The response type for the request's Accept, as flask-resources chooses it, or a 406.
+
+    flask_resources/content_negotiation.py (ContentNegotiator.match_by_accept, applied to every route of a
+    Resource by with_content_negotiation): a type the route offers by its exact name wins; otherwise a
+    ``*/*`` (or no Accept at all) gets the route's default; anything else is MIMETypeNotAccepted (406).
+    File routes of invenio-records-resources offer only application/json, content downloads included.
+    """
+    asked = []
+    for part in req.headers.get("Accept", "").split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        quality = next((p[2:] for p in params if p.startswith("q=")), "1")
+        if name and _quality(quality) > 0:
+            asked.append(name.lower())
+    for name in asked:
+        if name in offers:
+            return name
+    if not asked or "*/*" in asked:
+        return offers[0]
+    raise ApiError(406, f"Invalid 'Accept' header. Expected one of: {', '.join(offers)}")
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -252,15 +306,21 @@ def _remove_quietly(store: Store, rid: str, key: str) -> None:
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def _content(req: Request, entry: dict[str, Any], store: Store) -> Reply:
-    """Stream a file, honouring a single byte range (206) as Zenodo's file server does."""
+def _content(req: Request, entry: dict[str, Any], store: Store, *, ranges: bool,
+             attachment: bool = True) -> Reply:
+    """Stream a file; with ``ranges``, honour a single byte range (206), else send it whole (200)."""
     if entry["blob"] is None:
         raise ApiError(404, f"File {entry['key']!r} has no content yet.")
     path, size = store.blob_path(entry["blob"]), entry["size"]
-    headers = {"Accept-Ranges": "bytes", "ETag": f'"{entry["checksum"]}"',
-               "Content-Disposition": f'attachment; filename="{entry["key"]}"'}
+    disposition = f'attachment; filename="{entry["key"]}"' if attachment else "inline"
+    headers = {"ETag": f'"{entry["checksum"]}"', "Content-Disposition": disposition}
     spec = req.headers.get("Range", "").replace(" ", "")
     m = _RANGE.match(spec)
+    if not ranges:
+        # Ranges off: the Range header is ignored and no Accept-Ranges is sent (invenio-records-resources
+        # tests/services/files/test_container_item.py, test_container_item_range_requests_disabled).
+        return Reply(200, content_type="application/octet-stream", headers=headers, file=(path, 0, size))
+    headers["Accept-Ranges"] = "bytes"
     if not m or (m.group(1) == "" and m.group(2) == ""):
         return Reply(200, content_type="application/octet-stream", headers=headers, file=(path, 0, size))
     first, last = m.group(1), m.group(2)
@@ -277,33 +337,53 @@ def _content(req: Request, entry: dict[str, Any], store: Store) -> Reply:
 
 
 Handler = Callable[..., Reply]
+JSON = "application/json"
+# What each kind of route serves (flask-resources response_handlers): records and drafts both JSON shapes
+# (invenio-rdm-records RDMRecordResourceConfig), file routes JSON only (invenio-records-resources
+# FileResourceConfig), so "application/octet-stream" on a file's content is a 406.
+RECORD_TYPES = (JSON, INVENIORDM_JSON)
+FILE_TYPES = (JSON,)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    func: Handler
+    needs_token: bool
+    offers: tuple[str, ...]  # () for routes that do not negotiate
+
+
 _ID = r"(?P<rid>\d+)"
 _KEY = r"(?P<key>[^/]+)"
-_ROUTE_TABLE: list[tuple[str, str, Handler, bool]] = [
-    ("GET", r"/records", Api.search, False),
-    ("POST", r"/records", Api.create_draft, True),
-    ("GET", r"/user/records", Api.user_records, True),
-    ("GET", f"/records/{_ID}", Api.get_record, False),
-    ("GET", f"/records/{_ID}/versions", Api.list_versions, False),
-    ("POST", f"/records/{_ID}/versions", Api.new_version, True),
-    ("GET", f"/records/{_ID}/versions/latest", Api.latest_version, False),
-    ("GET", f"/records/{_ID}/draft", Api.get_draft, True),
-    ("PUT", f"/records/{_ID}/draft", Api.put_draft, True),
-    ("DELETE", f"/records/{_ID}/draft", Api.discard_draft, True),
-    ("POST", f"/records/{_ID}/draft/actions/publish", Api.publish, True),
-    ("POST", f"/records/{_ID}/draft/actions/files-import", Api.files_import, True),
-    ("POST", f"/records/{_ID}/draft/pids/doi", Api.reserve_doi, True),
-    ("DELETE", f"/records/{_ID}/draft/pids/doi", Api.discard_doi, True),
-    ("GET", f"/records/{_ID}/draft/files", Api.list_draft_files, True),
-    ("POST", f"/records/{_ID}/draft/files", Api.init_files, True),
-    ("DELETE", f"/records/{_ID}/draft/files", Api.delete_draft_files, True),
-    ("GET", f"/records/{_ID}/draft/files/{_KEY}", Api.get_draft_file, True),
-    ("DELETE", f"/records/{_ID}/draft/files/{_KEY}", Api.delete_draft_file, True),
-    ("GET", f"/records/{_ID}/draft/files/{_KEY}/content", Api.download_draft_file, True),
-    ("PUT", f"/records/{_ID}/draft/files/{_KEY}/content", Api.upload, True),
-    ("POST", f"/records/{_ID}/draft/files/{_KEY}/commit", Api.commit, True),
-    ("GET", f"/records/{_ID}/files", Api.list_files, False),
-    ("GET", f"/records/{_ID}/files/{_KEY}", Api.get_file, False),
-    ("GET", f"/records/{_ID}/files/{_KEY}/content", Api.download_file, False),
+_ROUTE_TABLE: list[tuple[str, str, Handler, bool, tuple[str, ...]]] = [
+    ("GET", r"/records", Api.search, False, RECORD_TYPES),
+    ("POST", r"/records", Api.create_draft, True, RECORD_TYPES),
+    ("GET", r"/user/records", Api.user_records, True, RECORD_TYPES),
+    ("GET", f"/records/{_ID}", Api.get_record, False, RECORD_TYPES),
+    ("GET", f"/records/{_ID}/versions", Api.list_versions, False, RECORD_TYPES),
+    ("POST", f"/records/{_ID}/versions", Api.new_version, True, RECORD_TYPES),
+    ("GET", f"/records/{_ID}/versions/latest", Api.latest_version, False, RECORD_TYPES),
+    ("GET", f"/records/{_ID}/draft", Api.get_draft, True, RECORD_TYPES),
+    ("PUT", f"/records/{_ID}/draft", Api.put_draft, True, RECORD_TYPES),
+    ("DELETE", f"/records/{_ID}/draft", Api.discard_draft, True, RECORD_TYPES),
+    ("POST", f"/records/{_ID}/draft/actions/publish", Api.publish, True, RECORD_TYPES),
+    # files-import is a route of the record resource (invenio-rdm-records RDMRecordResource.import_files)
+    ("POST", f"/records/{_ID}/draft/actions/files-import", Api.files_import, True, RECORD_TYPES),
+    ("POST", f"/records/{_ID}/draft/pids/doi", Api.reserve_doi, True, RECORD_TYPES),
+    ("DELETE", f"/records/{_ID}/draft/pids/doi", Api.discard_doi, True, RECORD_TYPES),
+    ("GET", f"/records/{_ID}/draft/files", Api.list_draft_files, True, FILE_TYPES),
+    ("POST", f"/records/{_ID}/draft/files", Api.init_files, True, FILE_TYPES),
+    ("DELETE", f"/records/{_ID}/draft/files", Api.delete_draft_files, True, FILE_TYPES),
+    ("GET", f"/records/{_ID}/draft/files/{_KEY}", Api.get_draft_file, True, FILE_TYPES),
+    ("DELETE", f"/records/{_ID}/draft/files/{_KEY}", Api.delete_draft_file, True, FILE_TYPES),
+    ("GET", f"/records/{_ID}/draft/files/{_KEY}/content", Api.download_draft_file, True, FILE_TYPES),
+    ("PUT", f"/records/{_ID}/draft/files/{_KEY}/content", Api.upload, True, FILE_TYPES),
+    ("POST", f"/records/{_ID}/draft/files/{_KEY}/commit", Api.commit, True, FILE_TYPES),
+    ("GET", f"/records/{_ID}/files", Api.list_files, False, FILE_TYPES),
+    ("GET", f"/records/{_ID}/files/{_KEY}", Api.get_file, False, FILE_TYPES),
+    ("GET", f"/records/{_ID}/files/{_KEY}/content", Api.download_file, False, FILE_TYPES),
 ]
-ROUTES = [(m, re.compile(p), f, auth) for m, p, f, auth in _ROUTE_TABLE]
+ROUTES = [Route(m, re.compile(p), f, auth, offers) for m, p, f, auth, offers in _ROUTE_TABLE]
+# The web pages outside /api that a client of files uses: the record page's file link.
+PAGE_ROUTES = [Route("GET", re.compile(f"/records/{_ID}/files/{_KEY}"), Api.record_page_file, False, ())]
