@@ -93,20 +93,58 @@ def show_file(repo: str | Path, ref: str, path: str) -> bytes:
     return done.stdout
 
 
-def export_file(repo: str | Path, ref: str, path: str, dest: Path) -> Path:
-    """Write a file as it is at ``ref`` to ``dest``, streaming (field files can be large)."""
+@dataclass(frozen=True)
+class TreeEntry:
+    mode: str  # 100644 / 100755 a file, 120000 a symlink, 160000 a submodule
+    kind: str  # blob / tree / commit
+    oid: str
+    size: int | None  # of the blob, None for trees and submodules
+
+
+def tree_entry(repo: str | Path, ref: str, path: str) -> TreeEntry | None:
+    """What the tree of ``ref`` holds at exactly ``path`` (None when nothing)."""
+    out = _git(repo, "ls-tree", "-l", "-z", "--full-tree", _check_ref(ref), "--", path)
+    for record in out.split("\0"):
+        meta, _, name = record.partition("\t")
+        if name == path:
+            mode, kind, oid, size = meta.split()
+            return TreeEntry(mode, kind, oid, int(size) if size.isdigit() else None)
+    return None
+
+
+def read_blob(repo: str | Path, oid: str, limit: int) -> bytes:
+    """The first ``limit`` bytes of a blob, exactly as committed (for small blobs: LFS pointers)."""
+    with subprocess.Popen(["git", "-C", str(repo), "cat-file", "blob", _check_oid(oid)],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        data = proc.stdout.read(limit)
+        proc.stdout.close()
+    return data
+
+
+def export_blob(repo: str | Path, oid: str, dest: Path) -> Path:
+    """Write a blob's bytes exactly as committed to ``dest``, streaming (field files can be large).
+
+    ``git cat-file blob`` applies no filter: no .gitattributes rule (eol, ident, a filter driver) touches
+    the bytes, which are the ones the commit holds, so they are the ones the bot publishes.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("wb") as out:
-        # --filters applies the checkout filters, so a Git LFS file comes out with its content when the
-        # objects were fetched (and as its pointer otherwise, which validation names as such).
-        done = subprocess.run(
-            ["git", "-C", str(repo), "cat-file", "--filters", f"{_check_ref(ref)}:{path}"],
-            stdout=out, stderr=subprocess.PIPE, check=False,
-        )
+        done = subprocess.run(["git", "-C", str(repo), "cat-file", "blob", _check_oid(oid)],
+                              stdout=out, stderr=subprocess.PIPE, check=False)
     if done.returncode != 0:
         dest.unlink(missing_ok=True)
-        raise GitError(f"{path} does not exist at {ref}")
+        raise GitError(f"blob {oid} is missing from {repo}", hint="fetch the repository with full history")
     return dest
+
+
+_OID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def _check_oid(oid: str) -> str:
+    if not _OID.match(oid):
+        raise GitError(f"{oid!r} is not a git object id")
+    return oid
 
 
 def latest_release_tag(repo: str | Path, prefix: str) -> tuple[str, str, str] | None:

@@ -63,6 +63,7 @@ class NewField:
         None  # {"pr": 12, "commit": "...", "contributor": "...", "version": "..."}
     )
     figures: dict[str, Any] | None = None  # manifest entries from validation (manifest.field_figures)
+    compressed: CompressedMember | None = None  # already deflated (the source file may be gone by now)
 
 
 @dataclass(frozen=True)
@@ -385,10 +386,15 @@ def build_catalog(
     # New members first: their compressed sizes are needed to lay the zip out.
     compressed: dict[int, CompressedMember] = {}
     temp_files: list[Path] = []
-    total_in = sum(_gz_size_hint(nf.path) for nf in new_fields)
+    total_in = sum(_gz_size_hint(nf.path) for nf in new_fields if nf.compressed is None)
     try:
         with byte_progress("compressing new fields", total_in, progress) as tick:
             for nf in sorted(new_fields, key=lambda f: f.field):
+                if nf.compressed is not None:
+                    temp_files.append(nf.compressed.data_path)
+                    _check_against_validation(nf, nf.compressed)
+                    compressed[nf.field] = nf.compressed
+                    continue
                 fd, tmp = tempfile.mkstemp(prefix=f".field_{nf.field}.", suffix=".deflate", dir=workdir)
                 os.close(fd)
                 temp_files.append(Path(tmp))

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from bot import gitrepo, steps
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
+from bot.catalog.compress import CompressedMember
 from bot.catalog.limits import check_record_limits
 from bot.catalog.manifest import field_figures
 from bot.catalog.previous import PreviousCatalog
 from bot.errors import Finding
 from bot.flow.context import RunContext
-from bot.flow.fields import validate_fields
+from bot.flow.fields import validate_and_compress
 from bot.github.models import DraftFile, PendingRelease, PullInfo
 from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
 from bot.notes.edits import markdown_digest, merge_curator_edits
@@ -164,12 +165,14 @@ def _bytes_upload(key: str, data: bytes) -> UploadFile:
 
 
 def _new_fields(
-    files: dict[int, Path], stats: dict, owners: dict[int, PullInfo], commit: str, version: str
+    paths: dict[int, str], members: dict[int, CompressedMember], stats: dict, owners: dict[int, PullInfo],
+    commit: str, version: str,
 ) -> list[NewField]:
     """The new members, with the validation pass's figures and where each came from (for the manifest)."""
     return [
         NewField(
-            field=f, path=path, rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
+            field=f, path=Path(path), rows=stats[f].rows, md5=stats[f].md5, size=stats[f].size,
+            compressed=members[f],
             figures=field_figures(stats[f].class_counts, (stats[f].ra_min, stats[f].ra_max),
                                   (stats[f].dec_min, stats[f].dec_max), stats[f].sky),
             provenance={
@@ -179,7 +182,7 @@ def _new_fields(
                 "version": version,
             },
         )
-        for f, path in files.items()
+        for f, path in paths.items()
     ]
 
 
@@ -265,12 +268,12 @@ def prepare_release(
         new_paths = {f: path for f, (kind, path) in kinds.items() if kind != "removed" and path}
         removed = [f for f, (kind, _) in kinds.items() if kind == "removed"]
 
-        # 1. validate what is about to be released, exactly as merged
-        files, report = validate_fields(repo, head_sha, new_paths, ctx.workdir / "fields", cfg.validation,
-                                        progress=progress)
+        # 1. validate what is about to be released, exactly as merged, compressing each valid file while
+        #    it is on disk (one at a time: the disk holds the largest file plus the compressed members)
+        members, report = validate_and_compress(ctx, head_sha, new_paths, progress=progress)
         if not report.valid:
             raise InvalidFields(report, pulls)
-        stats = {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}
+        stats = {f: r.stats for f, r in zip(sorted(new_paths), report.files, strict=True)}
         steps.finished("validate")
 
         # 2. the change set, the version, the new catalog
@@ -287,7 +290,7 @@ def prepare_release(
             ignore_logins=[cfg.github.bot_login],
         )
         version = next_version(latest.version, changeset, cfg.versioning)
-        new_fields = _new_fields(files, stats, _field_owner(ctx, pulls), head_sha, version)
+        new_fields = _new_fields(new_paths, members, stats, _field_owner(ctx, pulls), head_sha, version)
         build_dir = ctx.workdir / "build"
         shutil.rmtree(build_dir, ignore_errors=True)
         build = build_catalog(

@@ -13,9 +13,10 @@ from bot import gitrepo
 from bot.config import Config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext
-from bot.flow.fields import validate_fields
+from bot.flow.fields import lfs_access, validate_each
 from bot.flow.router import Payload, Router
 from bot.github import checkreport
+from bot.lfs import LfsAccess
 from bot.scope import field_from_filename
 from bot.validate.report import FileReport, ValidationReport
 
@@ -57,37 +58,36 @@ def pull_range(repo: Path, base: str, head: str) -> tuple[str, str]:
 
 
 def validate_pull_request(
-    repo: Path, config: Config, scratch: Path, *, base: str, head: str, progress: bool = False
+    repo: Path, config: Config, scratch: Path, *, base: str, head: str, progress: bool = False,
+    access: LfsAccess | None = None,
 ) -> PullFiles:
-    """Validate the field files a PR adds or changes (as committed at ``head``); refuse stray files and
-    configuration or bot changes riding with field files."""
+    """Validate the field files a PR adds or changes (as committed at ``head``, one at a time); refuse
+    every other file a PR that touches the fields folder changes."""
     fields_dir = config.catalog.fields_dir
     changed = gitrepo.changed_files(repo, base, head, fields_dir)
     out = PullFiles(ValidationReport(files=[]))
     new_paths: dict[int, str] = {}
-    stray: list[FileReport] = []
     for change in changed:
-        name = PurePosixPath(change.path).name
-        number = field_from_filename(name)
-        in_folder = str(PurePosixPath(change.path).parent) == fields_dir.strip("/")
+        number = field_file_number(change.path, fields_dir)
+        if number is None:
+            continue  # refused by name below
         if change.status == "deleted":
-            if number is not None and in_folder:
-                out.removed.append(number)
-            continue
-        if number is None or not in_folder:
-            stray.append(_not_a_field_file(change.path, fields_dir))
-            continue
-        new_paths[number] = change.path
-        (out.added if change.status == "added" else out.replaced).add(number)
-    _, report = validate_fields(repo, head, new_paths, scratch, config.validation, progress=progress)
-    out.report = ValidationReport(files=[*report.files, *stray, *_mixed_changes(repo, base, head, changed)])
+            out.removed.append(number)
+        else:
+            new_paths[number] = change.path
+            (out.added if change.status == "added" else out.replaced).add(number)
+    refused = _not_data(repo, base, head, fields_dir) if changed else []
+    report = validate_each(repo, head, new_paths, scratch, config.validation, access or LfsAccess(),
+                           progress=progress)
+    out.report = ValidationReport(files=[*report.files, *refused])
     out.removed.sort()
     return out
 
 
 def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0) -> ValidationReport:
     """The pull_request handler's work: validate, annotate, write the job summary and the JSON report."""
-    found = validate_pull_request(ctx.repo_dir, ctx.config, ctx.workdir / "pr-fields", base=base, head=head)
+    found = validate_pull_request(ctx.repo_dir, ctx.config, ctx.workdir / "pr-fields", base=base, head=head,
+                                  access=lfs_access(ctx))
     publish_check(ctx, found)
     return found.report
 
@@ -105,26 +105,34 @@ def publish_check(ctx: RunContext, found: PullFiles) -> None:
                      report_path=ctx.workdir / checkreport.REPORT_FILE, run_url=ctx.run_url, extra=extra)
 
 
-# What decides who may release what, where: changed only in pull requests of their own.
-PROTECTED = ("release-config.yaml", ".github/", "bot/", "pyproject.toml")
+def field_file_number(path: str, fields_dir: str) -> int | None:
+    """N when ``path`` is ``<fields_dir>/field_<N>.csv`` or ``.csv.gz`` exactly, else None."""
+    pure = PurePosixPath(path)
+    if str(pure.parent) != fields_dir.strip("/"):
+        return None
+    return field_from_filename(pure.name)
 
 
-def _mixed_changes(repo: Path, base: str, head: str, fields: list) -> list[FileReport]:
-    """A PR that changes field files may not also change the release configuration or the bot.
+def _not_data(repo: Path, base: str, head: str, fields_dir: str) -> list[FileReport]:
+    """A PR that changes field files carries field files only: every other path it adds, changes, renames or
+    deletes, anywhere, is refused by name. An allow-list, so setup.py, pip/, .gitattributes, .lfsconfig,
+    sitecustomize.py, *.pth and names no one thought of are all covered.
 
-    The push run trusts the merged configuration (curators, the Zenodo URL) and code, so such changes
-    must be reviewed on their own, not slipped in beside a catalog contribution.
+    The release runs trust the merged configuration and code, so such changes are reviewed on their own.
     """
-    if not fields:
-        return []
-    return [
-        FileReport.refused(
-            change.path, "mixed-change",
-            f"{change.path} changes the release configuration or the bot in a pull request that also changes "
-            "field files; open a separate pull request for it",
-        )
-        for change in gitrepo.changed_paths(repo, base, head, *PROTECTED)
-    ]
+    refused: dict[str, FileReport] = {}
+    for change in gitrepo.changed_paths(repo, base, head):
+        for path in (change.path, change.old_path):
+            if path is None or path in refused or field_file_number(path, fields_dir) is not None:
+                continue
+            in_folder = PurePosixPath(path).is_relative_to(fields_dir.strip("/"))
+            refused[path] = _not_a_field_file(path, fields_dir) if in_folder else FileReport.refused(
+                path, "mixed-change",
+                f"{path} is not a field file, in a pull request that changes field files: such a pull request "
+                f"may change only {fields_dir}/field_<N>.csv or .csv.gz files; open a separate pull request "
+                "for it",
+            )
+    return list(refused.values())
 
 
 def _not_a_field_file(path: str, fields_dir: str) -> FileReport:

@@ -15,7 +15,8 @@ from typing import Any
 from bot import gitrepo
 from bot.config import Config, ValidationSettings, load_config
 from bot.errors import UsageError
-from bot.flow.fields import validate_fields
+from bot.flow.fields import validate_each
+from bot.lfs import LfsAccess
 from bot.notes.changeset import build_changeset
 from bot.notes.html import render_html
 from bot.notes.markdown import render_markdown
@@ -93,9 +94,14 @@ def field_stats(
     repo: Path, head: str, paths: Mapping[int, str], scratch: Path, settings: ValidationSettings
 ) -> dict[int, Any]:
     """Validate each new field file as committed at ``head`` and keep its statistics (None where missing)."""
-    files, report = validate_fields(repo, gitrepo.resolve(repo, head), dict(paths), scratch, settings)
+    report = validate_each(repo, gitrepo.resolve(repo, head), dict(paths), scratch, settings, _lfs_access())
     for file in report.files:
         if not file.valid:
             print(f"warning: {file.path} is not valid ({file.error_count} errors); "
                   "run `release-bot validate` on it", file=sys.stderr)
-    return {f: r.stats for f, r in zip(sorted(files), report.files, strict=True)}
+    return {f: r.stats for f, r in zip(sorted(paths), report.files, strict=True)}
+
+
+def _lfs_access() -> LfsAccess:
+    return LfsAccess.for_repository(os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
+                                    os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_TOKEN"))

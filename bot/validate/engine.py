@@ -247,7 +247,7 @@ class _FileCheck:
         if head.startswith(_LFS_POINTER):
             return Problem(self.shown, 1, None, "lfs-pointer",
                            "the file was not fetched from LFS (this is a Git LFS pointer, not the CSV); run "
-                           "`git lfs pull`, or check out with `lfs: true` in the workflow")
+                           f"`git lfs pull --include={self.shown}` and check it again")
         if gzipped and not head.startswith(_GZIP_MAGIC):
             return Problem(self.shown, None, None, "gzip-corrupt",
                            "the file is named .csv.gz but is not gzip data; gzip it or drop the .gz suffix")

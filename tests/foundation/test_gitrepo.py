@@ -124,9 +124,17 @@ def test_a_failing_git_command_names_itself_and_hints_at_history(repo):
     assert "git diff failed" in str(err.value) and "fetch-depth: 0" in (err.value.hint or "")
 
 
-def test_export_file_streams_a_blob_and_reports_missing_ones(repo, tmp_path):
-    out = gitrepo.export_file(repo, "HEAD", "fields/field_1.csv", tmp_path / "out" / "field_1.csv")
-    assert out.read_text() == "a\n"
+def test_export_blob_streams_the_committed_bytes_whatever_gitattributes_say(repo, tmp_path):
+    (repo / ".gitattributes").write_text("*.csv text eol=crlf ident\n")
+    (repo / "fields" / "field_2.csv").write_bytes(b"$Id$\nb\n")
+    commit(repo, "attributes")
+    entry = gitrepo.tree_entry(repo, "HEAD", "fields/field_2.csv")
+    assert entry is not None and entry.kind == "blob" and entry.mode == "100644" and entry.size == 7
+    out = gitrepo.export_blob(repo, entry.oid, tmp_path / "out" / "field_2.csv")
+    assert out.read_bytes() == b"$Id$\nb\n"  # no CRLF, no expanded $Id$
+    assert gitrepo.read_blob(repo, entry.oid, 4) == b"$Id$"
+    assert gitrepo.tree_entry(repo, "HEAD", "fields/nope.csv") is None
+    assert gitrepo.tree_entry(repo, "HEAD", "fields") is not None  # a tree, named as such
     with pytest.raises(gitrepo.GitError):
-        gitrepo.export_file(repo, "HEAD", "fields/nope.csv", tmp_path / "out" / "nope.csv")
+        gitrepo.export_blob(repo, "0" * 40, tmp_path / "out" / "nope.csv")
     assert not (tmp_path / "out" / "nope.csv").exists()

@@ -114,7 +114,7 @@ def test_a_pull_request_run_validates_the_files_it_adds_or_modifies(
     make_field(296, 12, folder=repo / "fields")  # modified, valid
     make_field(297, 10, folder=repo / "fields", edit=_bad_ccd(set_cell, 6))  # added, invalid
     (repo / "fields" / "field_299.csv").unlink()  # deleted: nothing to validate
-    (repo / "docs.md").write_text("outside the fields folder")
+    (repo / "docs.md").write_text("outside the fields folder")  # refused: a data PR carries only data
     make_field(300, 5, folder=repo / "fields" / "sub")  # added in a subfolder: the build would miss it
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "head")
@@ -127,9 +127,11 @@ def test_a_pull_request_run_validates_the_files_it_adds_or_modifies(
     assert main(["validate", "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert [(f["path"], f["valid"]) for f in doc["files"]] == [
-        ("fields/field_296.csv", True), ("fields/field_297.csv", False), ("fields/sub/field_300.csv", False)]
+        ("fields/field_296.csv", True), ("fields/field_297.csv", False), ("docs.md", False),
+        ("fields/sub/field_300.csv", False)]
     assert [(e["path"], e["line"], e["code"]) for e in doc["errors"]] == [
-        ("fields/field_297.csv", 6, "out-of-range"), ("fields/sub/field_300.csv", None, "not-a-field-file")]
+        ("fields/field_297.csv", 6, "out-of-range"), ("docs.md", None, "mixed-change"),
+        ("fields/sub/field_300.csv", None, "not-a-field-file")]
 
 
 def test_a_pull_request_that_only_deletes_field_files_validates_nothing_and_passes(
