@@ -97,7 +97,8 @@ class Config:
 
 def _schema() -> dict[str, Any]:
     text = resources.files("bot.schemas").joinpath("config.schema.json").read_text()
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def _node_at(root: yaml.Node | None, path: list[Any]) -> yaml.Node | None:
@@ -141,9 +142,9 @@ def _explain(error: jsonschema.ValidationError) -> str:
             return "expected a list of GitHub logins"
         return f"expected {'a ' if isinstance(expected, str) else 'one of '}{expected}, got {error.instance!r}"
     if v == "required":
-        return error.message.replace("is a required property", "is required but missing")
+        return str(error.message).replace("is a required property", "is required but missing")
     if v == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+        return f"{error.instance!r} is not one of {', '.join(map(str, _as_list(error.validator_value)))}"
     if v == "pattern":
         if "curators" in where:
             return f"{error.instance!r} is not a GitHub login"
@@ -154,7 +155,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{error.instance!r} does not match the expected form {error.validator_value}"
     if v == "minItems":
         return "must list at least one entry"
-    return error.message
+    return str(error.message)
 
 
 def parse_config(text: str, source: str = DEFAULT_CONFIG) -> Config:
@@ -226,3 +227,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text ({exc.reason})")]) from None
     return parse_config(text, str(path))
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 MASK = "***"
 
@@ -28,7 +28,7 @@ class RedactingStream:
         self._inner.write(redact(text, self._secrets))
         return len(text)
 
-    def __getattr__(self, name: str):  # isatty, flush, encoding, fileno...
+    def __getattr__(self, name: str) -> Any:  # isatty, flush, encoding, fileno...
         return getattr(self._inner, name)
 
 
@@ -39,8 +39,8 @@ def redacting_output(secrets: Sequence[str]) -> Iterator[None]:
         yield
         return
     old_out, old_err = sys.stdout, sys.stderr
-    sys.stdout = RedactingStream(old_out, secrets)  # type: ignore[assignment]
-    sys.stderr = RedactingStream(old_err, secrets)  # type: ignore[assignment]
+    sys.stdout = RedactingStream(old_out, secrets)
+    sys.stderr = RedactingStream(old_err, secrets)
     try:
         yield
     finally:

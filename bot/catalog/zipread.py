@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bot.catalog.errors import CorruptZipError
@@ -155,7 +155,9 @@ def _find_eocd(tail: bytes) -> int | None:
                 return pos
 
 
-def _parse_entries(cd: bytes, count: int, cd_offset: int, corrupt) -> list[ZipEntry]:
+def _parse_entries(
+    cd: bytes, count: int, cd_offset: int, corrupt: Callable[..., CorruptZipError]
+) -> list[ZipEntry]:
     entries: list[ZipEntry] = []
     pos = 0
     seen: set[str] = set()
@@ -212,7 +214,10 @@ def _parse_entries(cd: bytes, count: int, cd_offset: int, corrupt) -> list[ZipEn
     return entries
 
 
-def _apply_zip64_extra(extra: bytes, usize: int, csize: int, offset: int, disk: int, name: str, corrupt):
+def _apply_zip64_extra(
+    extra: bytes, usize: int, csize: int, offset: int, disk: int, name: str,
+    corrupt: Callable[..., CorruptZipError],
+) -> tuple[int, int, int]:
     pos = 0
     while pos + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, pos)

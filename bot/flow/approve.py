@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK, Finding, UsageError
@@ -23,7 +23,15 @@ from bot.flow.plan import open_published_catalog, release_base
 from bot.flow.publish import concept_doi, publish_release
 from bot.flow.router import Payload, Router, dispatch_input
 from bot.github.adapter import GitHubAdapter
-from bot.github.approval import Approval, ApprovalRequest, Refusal, authorize, parse_approval
+from bot.github.approval import (
+    WHO_CHECKS,
+    Approval,
+    ApprovalFacts,
+    ApprovalRequest,
+    Refusal,
+    authorize,
+    parse_approval,
+)
 from bot.github.markdown import code_span
 from bot.github.models import PendingRelease, Permission
 from bot.github.summary import (
@@ -86,6 +94,7 @@ def _draft_state(ctx: RunContext, pending: PendingRelease) -> tuple[dict[str, st
                         f"{ctx.config.zenodo.record}")
     latest = client.latest_record(ctx.config.zenodo.record)
     draft = client.find_draft(pending.draft_id)
+    record: Record
     if draft is not None and not draft.is_published:
         record = draft
         files = {k: f.md5 or "" for k, f in client.draft_files(pending.draft_id).items()}
@@ -118,35 +127,18 @@ def decide(
     """Every check an approval must pass; the cheap ones (who is asking) before any Zenodo call."""
     cfg = ctx.config
     is_curator = approver.casefold() in {c.casefold() for c in cfg.approval.curators}
-    permission = gh.permission(approver) if is_curator else Permission("none", "none")
-    common = {
-        "commenter": approver, "permission": permission, "pr_author": pr_author,
-        "curators": cfg.approval.curators, "min_permission": cfg.approval.min_permission,
-        "allow_author": cfg.approval.allow_author, "action": action,
-    }
-    first = authorize(request, **common, pending=None, main_head_sha="", fields_changed_since_summary=False,
-                      draft_files=None, draft_published=False)
-    if first.code != "no-pending" or pending is None:
-        return first  # refused on who is asking, or nothing is pending here
-    authors = [gh.pull(n).author for n in pending.prs]
-    main_head = gh.branch_head(gh.default_branch())
-    draft_files, published, problems = _draft_state(ctx, pending)
-    # Once Zenodo has published the draft, later merges cannot make it stale: only the announcing is left.
-    fields_changed = not published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
-    verdict = authorize(
-        request, **common, other_authors=authors, pending=pending, main_head_sha=main_head,
-        fields_changed_since_summary=fields_changed, draft_files=draft_files,
-        # Published but not yet announced: a run that died after publishing; this approval finishes it.
-        draft_published=published and announced,
+    facts = ApprovalFacts(
+        commenter=approver, permission=gh.permission(approver) if is_curator else Permission("none", "none"),
+        pr_author=pr_author, curators=cfg.approval.curators, min_permission=cfg.approval.min_permission,
+        allow_author=cfg.approval.allow_author, pending=pending, action=action,
     )
+    first = authorize(request, facts, WHO_CHECKS)
+    if isinstance(first, Refusal) or pending is None:
+        return first if isinstance(first, Refusal) else authorize(request, facts)
+    facts, problems = _what_is_pending(ctx, gh, facts, pending, announced)
+    verdict = authorize(request, facts)
     if isinstance(verdict, Refusal):
         return verdict
-    try:
-        on_main = gitrepo.is_ancestor(ctx.repo_dir, pending.commit_sha, main_head)
-    except gitrepo.GitError:
-        on_main = False
-    if not on_main:
-        problems.append(f"the summarised commit {pending.commit_sha[:12]} is not on the default branch")
     if problems:
         return Refusal(
             "the summary no longer matches the repository and Zenodo (" + "; ".join(problems) + "). "
@@ -154,6 +146,30 @@ def decide(
             "tampered",
         )
     return verdict
+
+
+def _what_is_pending(
+    ctx: RunContext, gh: GitHubAdapter, facts: ApprovalFacts, pending: PendingRelease, announced: bool
+) -> tuple[ApprovalFacts, list[str]]:
+    """The facts about the pending release (git, GitHub, Zenodo), and what contradicts the summary."""
+    authors = [gh.pull(n).author for n in pending.prs]
+    main_head = gh.branch_head(gh.default_branch())
+    draft_files, published, problems = _draft_state(ctx, pending)
+    # Once Zenodo has published the draft, later merges cannot make it stale: only the announcing is left.
+    fields_changed = not published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
+    try:
+        on_main = gitrepo.is_ancestor(ctx.repo_dir, pending.commit_sha, main_head)
+    except gitrepo.GitError:
+        on_main = False
+    if not on_main:
+        problems.append(f"the summarised commit {pending.commit_sha[:12]} is not on the default branch")
+    facts = replace(
+        facts, other_authors=authors, main_head_sha=main_head, fields_changed_since_summary=fields_changed,
+        draft_files=draft_files,
+        # Published but not yet announced: a run that died after publishing; this approval finishes it.
+        draft_published=published and announced,
+    )
+    return facts, problems
 
 
 # -- the comment handler ----------------------------------------------------------------------------

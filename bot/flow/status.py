@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from rich.table import Table
 
@@ -21,7 +22,7 @@ from bot.zenodo import drafts
 router = Router()
 
 
-def collect_status(ctx: RunContext) -> dict:
+def collect_status(ctx: RunContext) -> dict[str, Any]:
     """The concept's latest version, any pending draft, and how they compare with the repository."""
     cfg = ctx.config
     client = ctx.zenodo

@@ -437,10 +437,10 @@ class GitHubAdapter:
                 lambda: self._repo.create_git_release(tag, name, body),
                 existing,
             )
-            return release.html_url
+            return str(release.html_url)
         with self._call(f"read release {tag!r}"):
             same = release.name == name and (release.body or "") == body
         if not same:
             with self._call(f"update release {tag!r}"):
                 release = release.update_release(name, body)
-        return release.html_url
+        return str(release.html_url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.github.markdown import code_span
@@ -162,71 +162,88 @@ def _listed(names: Iterable[str]) -> str:
     return ", ".join(code_span(n) for n in names)
 
 
-def authorize(
-    request: ApprovalRequest,
-    *,
-    commenter: str,
-    permission: Permission,
-    pr_author: str,
-    curators: Iterable[str],
-    min_permission: str,
-    allow_author: bool,
-    pending: PendingRelease | None,
-    action: str,
-    main_head_sha: str,
-    fields_changed_since_summary: bool,
-    draft_files: Mapping[str, str] | None,
-    draft_published: bool,
-    other_authors: Iterable[str] = (),
-) -> Approval | Refusal:
-    """Check an approval against who asked and what is pending; the first failed check is the answer.
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What an approval is checked against, gathered from sources the commenter cannot change.
 
     ``draft_files`` are the draft's files as Zenodo lists them now (key -> md5, ``md5:`` prefix optional),
     None when they could not be read. ``fields_changed_since_summary`` says whether the default branch
     gained commits touching the fields folder after the summarised commit.
     """
-    if min_permission not in ROLE_RANK:
-        raise ValueError(f"unknown permission level {min_permission!r}")
-    if action != "created":
-        return Refusal(
-            "edited comments do not count as approvals. Please post a new comment "
-            f"with the command and the draft id {request.draft_id}.",
-            "edited",
-        )
-    who = commenter.casefold()
-    if who not in {c.casefold() for c in curators}:
-        return Refusal(
-            f"{code_span(commenter)} is not on the curators list "
-            "(`approval.curators` in release-config.yaml). "
-            "Please ask one of the curators to approve.",
-            "not-curator",
-        )
-    if not permission.at_least(min_permission):
-        shown = permission.role_name or permission.permission
-        return Refusal(
-            f"{code_span(commenter)} has {code_span(shown)} access to this repository; "
-            f"approving needs `{min_permission}` or more. "
-            "Please ask a maintainer to grant it, or another curator to approve.",
-            "no-permission",
-        )
-    authors = {pr_author.casefold(), *(a.casefold() for a in other_authors)}
-    if who in authors and not allow_author:
-        return Refusal(
-            "the author of a pull request in this release may not approve its own release. "
-            "Please ask another curator to approve.",
-            "own-pr",
-        )
+
+    commenter: str
+    permission: Permission
+    pr_author: str
+    curators: Iterable[str]
+    min_permission: str
+    allow_author: bool
+    pending: PendingRelease | None
+    action: str
+    main_head_sha: str = ""
+    fields_changed_since_summary: bool = False
+    draft_files: Mapping[str, str] | None = None
+    draft_published: bool = False
+    other_authors: Iterable[str] = ()
+
+
+Check = Callable[[ApprovalRequest, ApprovalFacts], Refusal | None]
+
+
+def check_new_comment(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    if facts.action == "created":
+        return None
+    return Refusal(
+        "edited comments do not count as approvals. Please post a new comment "
+        f"with the command and the draft id {request.draft_id}.",
+        "edited",
+    )
+
+
+def check_curator(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    if facts.commenter.casefold() in {c.casefold() for c in facts.curators}:
+        return None
+    return Refusal(
+        f"{code_span(facts.commenter)} is not on the curators list (`approval.curators` in release-config.yaml). "
+        "Please ask one of the curators to approve.",
+        "not-curator",
+    )
+
+
+def check_permission(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    if facts.permission.at_least(facts.min_permission):
+        return None
+    shown = facts.permission.role_name or facts.permission.permission
+    return Refusal(
+        f"{code_span(facts.commenter)} has {code_span(shown)} access to this repository; "
+        f"approving needs `{facts.min_permission}` or more. "
+        "Please ask a maintainer to grant it, or another curator to approve.",
+        "no-permission",
+    )
+
+
+def check_not_author(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    authors = {facts.pr_author.casefold(), *(a.casefold() for a in facts.other_authors)}
+    if facts.allow_author or facts.commenter.casefold() not in authors:
+        return None
+    return Refusal(
+        "the author of a pull request in this release may not approve its own release. "
+        "Please ask another curator to approve.",
+        "own-pr",
+    )
+
+
+def check_pending(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    pending = facts.pending
     if pending is None:
         return Refusal(
             "there is no release waiting for approval on this pull request "
             "(no summary comment, or it was superseded by a newer one).",
             "no-pending",
         )
-    if draft_published:
+    if facts.draft_published:
         return Refusal(
             f"draft {code_span(pending.draft_id)} is already published as {code_span(pending.doi)} "
-            f"(version {code_span(pending.version)}). "
-            "Nothing more to do.",
+            f"(version {code_span(pending.version)}). Nothing more to do.",
             "already-published",
         )
     if request.draft_id != pending.draft_id:
@@ -235,45 +252,77 @@ def authorize(
             f"{code_span(pending.draft_id)}. To publish it, comment the command with that id.",
             "wrong-draft",
         )
-    if fields_changed_since_summary and main_head_sha != pending.commit_sha:
-        return Refusal(
-            f"the default branch moved to {code_span(main_head_sha[:12])} with changes to the field files "
-            f"since the summary (built from {code_span(pending.commit_sha[:12])}). "
-            "The release workflow of that push posts an updated summary; please approve that one "
-            "(if none appears, a maintainer can run the dispatch workflow's draft action).",
-            "stale",
-        )
-    if draft_files is None:
+    return None
+
+
+def check_not_stale(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    pending = facts.pending
+    if pending is None or not facts.fields_changed_since_summary or facts.main_head_sha == pending.commit_sha:
+        return None
+    return Refusal(
+        f"the default branch moved to {code_span(facts.main_head_sha[:12])} with changes to the field files "
+        f"since the summary (built from {code_span(pending.commit_sha[:12])}). "
+        "The release workflow of that push posts an updated summary; please approve that one "
+        "(if none appears, a maintainer can run the dispatch workflow's draft action).",
+        "stale",
+    )
+
+
+def check_draft_files(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal | None:
+    pending = facts.pending
+    if pending is None:
+        return None
+    if facts.draft_files is None:
         return Refusal(
             f"the files of draft {code_span(pending.draft_id)} could not be read on Zenodo, "
-            "so they cannot be checked. "
-            "Please try again later.",
+            "so they cannot be checked. Please try again later.",
             "draft-unreadable",
         )
-    have = {key: _normal_md5(md5) for key, md5 in draft_files.items()}
+    have = {key: _normal_md5(md5) for key, md5 in facts.draft_files.items()}
     want = {key: _normal_md5(f.md5) for key, f in pending.files.items()}
-    if have != want:
-        missing = sorted(set(want) - set(have))
-        extra = sorted(set(have) - set(want))
-        differ = sorted(k for k in set(want) & set(have) if want[k] != have[k])
-        parts = []
-        if missing:
-            parts.append(f"missing {_listed(missing)}")
-        if extra:
-            parts.append(f"unexpected {_listed(extra)}")
-        if differ:
-            parts.append(f"changed {_listed(differ)}")
-        return Refusal(
-            f"the files of draft {code_span(pending.draft_id)} no longer match the summary "
-            f"({'; '.join(parts)}). "
-            "Rerun the release workflow to rebuild the draft, then approve the new summary.",
-            "files-changed",
-        )
+    differences = describe_differences(want, have)
+    if not differences:
+        return None
+    return Refusal(
+        f"the files of draft {code_span(pending.draft_id)} no longer match the summary ({differences}). "
+        "Rerun the release workflow to rebuild the draft, then approve the new summary.",
+        "files-changed",
+    )
+
+
+def describe_differences(want: Mapping[str, str], have: Mapping[str, str]) -> str:
+    """``missing `a`; unexpected `b`; changed `c``` for two key -> md5 maps; empty when they agree."""
+    missing = sorted(want.keys() - have.keys())
+    extra = sorted(have.keys() - want.keys())
+    differ = sorted(k for k in want.keys() & have.keys() if want[k] != have[k])
+    parts = [f"{label} {_listed(keys)}" for label, keys in
+             (("missing", missing), ("unexpected", extra), ("changed", differ)) if keys]
+    return "; ".join(parts)
+
+
+# Who is asking first (cheap, no Zenodo call needed), then what is pending and whether it still holds.
+WHO_CHECKS: tuple[Check, ...] = (check_new_comment, check_curator, check_permission, check_not_author)
+WHAT_CHECKS: tuple[Check, ...] = (check_pending, check_not_stale, check_draft_files)
+
+
+def authorize(
+    request: ApprovalRequest, facts: ApprovalFacts, checks: tuple[Check, ...] = WHO_CHECKS + WHAT_CHECKS
+) -> Approval | Refusal:
+    """Check an approval against who asked and what is pending; the first failed check is the answer."""
+    if facts.min_permission not in ROLE_RANK:
+        raise ValueError(f"unknown permission level {facts.min_permission!r}")
+    for check in checks:
+        refusal = check(request, facts)
+        if refusal is not None:
+            return refusal
+    pending = facts.pending
+    if pending is None:  # only when the checks given leave out check_pending
+        return check_pending(request, facts) or Refusal("nothing is pending", "no-pending")
     return Approval(
         draft_id=pending.draft_id,
         version=pending.version,
         doi=pending.doi,
         commit_sha=pending.commit_sha,
-        curator=commenter,
+        curator=facts.commenter,
         prs=pending.prs,
     )

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import hashlib
 import os
 import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -154,7 +155,7 @@ class ZenodoServer:
             return self.state.blob_path(entry["blob"]).read_bytes()
 
     # -- seeding -----------------------------------------------------------------------------------
-    def seed_concept(self, files: dict[str, bytes | Path], metadata: dict[str, Any],
+    def seed_concept(self, files: Mapping[str, bytes | Path], metadata: dict[str, Any],
                      version: str = "v1.0.0") -> tuple[str, str]:
         """Create a concept whose first version, ``version``, is published with these files."""
         metadata = {"publication_date": self.state.today(), **metadata, "version": version}
@@ -176,7 +177,7 @@ class ZenodoServer:
                 else:
                     shutil.copyfile(content, target)
                     with open(target, "rb") as fh:
-                        for piece in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        for piece in iter(functools.partial(fh.read, 1 << 20), b""):
                             md5.update(piece)
                 store.set_content(rid, key, target, target.stat().st_size, md5.hexdigest())
                 store.commit(rid, key)

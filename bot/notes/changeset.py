@@ -70,16 +70,23 @@ class ChangeSet:
 class StatsLike(Protocol):
     """What the validation pass collects per field (``bot.validate.report.FieldStats`` fits)."""
 
-    rows: int | None
-    class_counts: Any
-    md5: str | None
-    size: int | None
+    @property
+    def rows(self) -> int | None: ...
+    @property
+    def class_counts(self) -> Any: ...
+    @property
+    def md5(self) -> str | None: ...
+    @property
+    def size(self) -> int | None: ...
 
 
 class ChangedPathLike(Protocol):
-    path: str
-    status: str
-    old_path: str | None
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def old_path(self) -> str | None: ...
 
 
 # Computes the statistics of the new files from {field: repository path}, reading only those files.

@@ -260,7 +260,7 @@ def plural(n: int, word: str) -> str:
 
 def headline(notes: ReleaseNotes) -> str:
     """``3 fields added, 1 replaced`` (plain text, no values from pull requests)."""
-    parts = []
+    parts: list[str] = []
     for kind, lines in (("added", notes.added), ("replaced", notes.replaced), ("removed", notes.removed)):
         if lines:
             parts.append(f"{plural(len(lines), 'field')} {kind}" if not parts else f"{len(lines):,} {kind}")

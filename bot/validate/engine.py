@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -372,6 +372,7 @@ class _FileCheck:
         n = batch.num_rows
         for i, (position, cells) in enumerate(zip(positions, arrays, strict=True)):
             ok, values, codes = (_part(x, i * n, n) for x in (both.ok, both.values, both.codes))
+            assert ok is not None  # the rule answers for every row
             every = ok.true_count == n
             flags = _Flags(cells, blank, offset, position, need)
             if not every:
@@ -549,7 +550,7 @@ def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[p
         while (item := ahead.get()) is not done:
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stop.set()
         thread.join()
@@ -628,7 +629,7 @@ def _blank_rows(batch: pa.RecordBatch) -> np.ndarray | None:
 
 
 @contextmanager
-def _progress_bar(wanted: bool, path: Path) -> Iterator[object]:
+def _progress_bar(wanted: bool, path: Path) -> Iterator[Callable[[int], None] | None]:
     size = path.stat().st_size
     if not wanted or not (sys.stderr.isatty() or size > PROGRESS_BYTES):
         yield None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -31,8 +31,9 @@ def render_text(report: ValidationReport, console: Console) -> None:
             console.print(title)
             continue
         table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-        for name, justify in (("line", "right"), ("column", "left"), ("level", "left"), ("code", "left"),
-                              ("message", "left")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("line", "right"), ("column", "left"), ("level", "left"), ("code", "left"), ("message", "left"))
+        for name, justify in columns:
             table.add_column(name, justify=justify, overflow="fold")
         for p in [*file.errors, *file.warnings]:
             # Cell text comes from the file: never let it be read as rich markup.

@@ -35,7 +35,8 @@ def layout_ok(ids: np.ndarray, field: int, ccd: np.ndarray, quad: np.ndarray, fl
     ids = np.asarray(ids, dtype=np.int64)
     digits = np.searchsorted(_POW10, ids, side="right")  # decimal digits of ids >= 1
     head = ids // _POW10[np.maximum(digits - PREFIX_DIGITS, 0)]
-    return (digits >= MIN_DIGITS) & (head == expected_prefix(field, ccd, quad, flt))
+    matches: np.ndarray = (digits >= MIN_DIGITS) & (head == expected_prefix(field, ccd, quad, flt))
+    return matches
 
 
 def explain(light_curve_id: int, field: int, ccd: int, quad: int, flt: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,10 +61,10 @@ class FileReport:
     field: int | None
     rows: int
     valid: bool
-    errors: list[Problem] = field(default_factory=list)  # the first max_errors_per_file, by line
+    errors: list[Problem] = dataclasses.field(default_factory=list)  # the first max_errors_per_file, by line
     error_count: int = 0  # every error, listed or not
     stats: FieldStats | None = None
-    warnings: list[Problem] = field(default_factory=list)  # the first max_errors_per_file warnings, by line
+    warnings: list[Problem] = dataclasses.field(default_factory=list)  # the first max_errors_per_file warnings, by line
     warning_count: int = 0  # every warning, listed or not
 
     @classmethod

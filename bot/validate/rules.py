@@ -283,7 +283,9 @@ def _spelling_hint(text: str, kind: str) -> str:
 # -- compiling the schema ----------------------------------------------------------------------------
 @cache
 def load_row_schema() -> dict[str, Any]:
-    return json.loads(resources.files("bot.schemas").joinpath("row.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        resources.files("bot.schemas").joinpath("row.schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
 def compile_rules(schema: dict[str, Any]) -> dict[str, ColumnRule]:

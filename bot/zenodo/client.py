@@ -13,6 +13,7 @@ import html
 import logging
 import re
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, TypeVar
@@ -240,21 +241,21 @@ class ZenodoClient:
         while True:
             headers = {"Accept": accept}
             kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout, "stream": stream}
-            stream = None
+            opened: BinaryIO | None = None
             if json is not None:
                 kwargs["json"] = json
             if body is not None:
-                stream = body()
+                opened = body()
                 headers["Content-Type"] = OCTET_STREAM
                 headers["Content-Length"] = str(size)
-                kwargs["data"] = _StreamingBody(stream, int(size or 0), on_read)
+                kwargs["data"] = _StreamingBody(opened, int(size or 0), on_read)
                 kwargs["timeout"] = (self.timeout, self.upload_timeout)
             try:
                 try:
                     resp = self._send(method, path, **kwargs)
                 finally:
-                    if stream is not None:
-                        stream.close()
+                    if opened is not None:
+                        opened.close()
                 if resp.status_code in expect:
                     return parse(resp)
                 if resp.status_code == 429:
@@ -337,7 +338,7 @@ class ZenodoClient:
 
     def user_drafts(self, query: str) -> list[Draft]:
         """The token owner's unpublished drafts matching an InvenioRDM search query."""
-        params = f"?q={requests.utils.quote(query)}&is_published=false&allversions=true&size=25"
+        params = f"?q={urllib.parse.quote(query)}&is_published=false&allversions=true&size=25"
         return self._call("GET", f"/user/records{params}", _drafts)
 
     # ---- drafts -----------------------------------------------------------------------------------
@@ -493,7 +494,7 @@ class ZenodoClient:
 
 
 def _quote(key: str) -> str:
-    return requests.utils.quote(key, safe="")
+    return urllib.parse.quote(key, safe="")
 
 
 def _json_or_none(resp: requests.Response) -> Any:

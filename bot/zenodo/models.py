@@ -7,7 +7,7 @@ strict about meaning: a missing id is an error, a missing DOI is simply ``None``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 NOTES_TYPE = "notes"
 
@@ -41,7 +41,7 @@ class Record:
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Record:
+    def from_json(cls, data: dict[str, Any]) -> Self:
         if "id" not in data:
             raise ValueError("record answer has no id")
         metadata = data.get("metadata") or {}
@@ -79,7 +79,8 @@ def notes_of(metadata: dict[str, Any]) -> str | None:
     """The html of the first additional description of type "notes", if any."""
     for desc in metadata.get("additional_descriptions") or []:
         if ((desc.get("type") or {}).get("id")) == NOTES_TYPE:
-            return desc.get("description")
+            text = desc.get("description")
+            return str(text) if text is not None else None
     return None
 
 

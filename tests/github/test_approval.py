@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.github.approval import Approval, ApprovalRequest, Refusal, authorize, parse_approval
+from bot.github.approval import Approval, ApprovalFacts, ApprovalRequest, Refusal, authorize, parse_approval
 from bot.github.models import DraftFile, PendingRelease, Permission
 
 COMMAND = "/release publish"
@@ -154,7 +154,7 @@ def _check(**overrides) -> Approval | Refusal:
     )
     request = overrides.pop("request", ApprovalRequest("4242"))
     args.update(overrides)
-    return authorize(request, **args)
+    return authorize(request, ApprovalFacts(**args))
 
 
 def test_a_valid_approval_is_accepted():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.github.adapter import GitHubAdapter
-from bot.github.approval import Approval, Refusal, authorize, parse_approval
+from bot.github.approval import Approval, ApprovalFacts, Refusal, authorize, parse_approval
 from bot.github.models import DraftFile
 from bot.github.summary import SUMMARY_MARKER, SummaryState, parse_state, render_refusal, render_summary
 from bot.local.github.state import fake_sha
@@ -28,8 +28,7 @@ def _decide(
     changed = pending is not None and any(
         f.path.startswith(fields_dir) for f in adapter.changed_files_between(pending.commit_sha, head)
     )
-    return authorize(
-        request,
+    return authorize(request, ApprovalFacts(
         commenter=comment.author,
         permission=adapter.permission(comment.author),
         pr_author=adapter.pull(pr).author,
@@ -42,7 +41,7 @@ def _decide(
         fields_changed_since_summary=changed,
         draft_files={"fields.json": "md5:" + "e" * 32},
         draft_published=False,
-    )
+    ))
 
 
 def test_who_may_approve_is_asked_of_github(adapter, github_server):

@@ -63,5 +63,6 @@ def seed_sample(state: GitHubState) -> SampleRepo:
                    labels=["catalog"],
                    body="New predictions for field 298; field 297 rerun with the new model.",
                    head_ref="field-298")
-    state.sample = SampleRepo(root, head, 1, "alice", tag)
-    return state.sample
+    sample = SampleRepo(root, head, 1, "alice", tag)
+    state.sample = sample
+    return sample

@@ -124,7 +124,7 @@ class Store:
         return rec["published"] and bool(versions) and versions[-1] == rec["id"]
 
     def entry(self, rec: dict[str, Any], key: str) -> dict[str, Any]:
-        entry = rec["files"].get(key)
+        entry: dict[str, Any] | None = rec["files"].get(key)
         if entry is None:
             raise not_found(f"File {key!r} in record {rec['id']}",
                             "List the files with GET .../files; start an upload with POST .../files.")
@@ -137,7 +137,7 @@ class Store:
 
     def _new_record(self, concept_id: str, metadata: dict[str, Any], index: int) -> dict[str, Any]:
         now = _now()
-        rec = {"id": self._new_id(), "concept": concept_id, "published": False, "metadata": metadata,
+        rec: dict[str, Any] = {"id": self._new_id(), "concept": concept_id, "published": False, "metadata": metadata,
                "doi": None, "files": {}, "created": now, "updated": now, "revision_id": 1, "index": index}
         self.records[rec["id"]] = rec
         self.concepts[concept_id]["draft"] = rec["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ class IncompleteBody(Exception):
 
 
 class Request:
-    def __init__(self, method: str, target: str, headers: Message, rfile: BinaryIO, client: str) -> None:
+    def __init__(self, method: str, target: str, headers: Message, rfile: BinaryIO | io.BufferedIOBase,
+                 client: str) -> None:
         parts = urlsplit(target)
         self.method = method
         self.path = parts.path
