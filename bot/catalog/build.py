@@ -32,10 +32,10 @@ from bot.catalog.errors import CatalogError, CatalogUsageError, CorruptZipError
 from bot.catalog.limits import ZENODO_MAX_FILE_BYTES, check_file_size
 from bot.catalog.manifest import build_manifest, dump_manifest, field_record, source_record
 from bot.catalog.previous import PreviousCatalog, open_previous
-from bot.catalog.progress import byte_progress
 from bot.catalog.stream import ChunkStream
 from bot.catalog.zipread import Cursor, ZipEntry, iter_member_data
 from bot.catalog.zipwrite import DEFLATED, MemberInfo, ZipLayout
+from bot.progress import byte_progress
 from bot.scope import (
     MANIFEST_NAME,
     catalog_zip_name,

@@ -11,10 +11,24 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from rich.console import Console, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
 from bot import gitrepo, steps
 from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.flow.context import RunContext, context_from_args
-from bot.flow.plan import InvalidFields, NothingToRelease, PreparedRelease, prepare_release
+from bot.flow.plan import (
+    InvalidFields,
+    NothingToRelease,
+    PreparedRelease,
+    ReleasePlan,
+    apply_release,
+    plan_release,
+    prepare_release,
+)
 from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
@@ -157,20 +171,49 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
 
 
 def run_draft(args: argparse.Namespace) -> int:
+    """``release-bot draft``: plan the next release and bring Zenodo to its draft; ``--dry-run`` shows
+    the plan and stops before the first write."""
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="release-bot-"))
     ctx = context_from_args(args, dry_run=args.dry_run, workdir=workdir)
     try:
-        prepared = prepare_release(ctx, head=args.head, base=args.base, progress=True)
+        plan = plan_release(ctx, head=args.head, base=args.base, progress=True)
     except NothingToRelease as exc:
         ctx.console.print(exc.message)
         return EXIT_OK
+    if ctx.dry_run:
+        Console(highlight=False).print(*render_plan(plan))
+        return EXIT_OK
+    prepared = apply_release(ctx, plan, progress=True)
     d = prepared.draft
-    ctx.console.print(f"{'would draft' if ctx.dry_run else 'drafted'} {prepared.version} "
-                      f"(was {prepared.previous_version}): draft {d.draft_id}, DOI {d.doi or '(to reserve)'}")
+    ctx.console.print(f"drafted {prepared.version} (was {prepared.previous_version}): draft {d.draft_id}, "
+                      f"DOI {d.doi}")
     ctx.console.print(f"Zenodo calls: {d.calls}; uploaded {', '.join(d.uploaded) or 'nothing'}; "
                       f"imported {', '.join(d.imported) or 'nothing'}")
     print(prepared.notes_markdown)
     return EXIT_OK
+
+
+def render_plan(plan: ReleasePlan) -> list[RenderableType]:
+    """The release plan as a reader wants it: what version, which files, what Zenodo will be asked."""
+    draft = plan.draft
+    head = Table.grid(padding=(0, 2))
+    head.add_row("version", f"{plan.version} (after {plan.latest.version}, record {plan.latest.id})")
+    head.add_row("commit", plan.head)
+    head.add_row("draft", draft.draft_id or "a new version of the concept record")
+    head.add_row("DOI", draft.doi or "reserved when the draft is made")
+    head.add_row("notes", "a curator's edit, kept" if plan.notes_kept or draft.notes_kept else "the bot's")
+    files = Table("file", "action", "size", "md5", title="files of the draft", title_justify="left")
+    sizes = {u.key: u.size for u in draft.upload} | {k: e.size or 0 for k, e in plan.latest.files.items()}
+    uploading = {u.key for u in draft.upload}
+    for key, md5 in sorted(draft.expected.items()):
+        action = "upload" if key in uploading else ("carry over" if key in draft.kept else "already there")
+        files.add_row(Text(key), action, f"{sizes.get(key, 0):,}", md5)
+    for key in draft.remove:
+        files.add_row(Text(key), "remove", "", "")
+    calls = draft.writes()
+    writes = Text("\n".join(calls) if calls else "none: the draft already holds this release")
+    return [Panel(head, title="release plan (dry run: nothing was written)"), files,
+            Panel(writes, title=f"Zenodo write calls ({len(calls)})"), Markdown(plan.notes_markdown)]
 
 
 @router.register("push")

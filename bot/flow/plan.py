@@ -23,16 +23,16 @@ from bot.errors import Finding
 from bot.flow.context import RunContext
 from bot.flow.fields import validate_and_compress
 from bot.github.models import DraftFile, PendingRelease, PullInfo
-from bot.notes.changeset import ChangeSet, PullRef, assemble_changeset, classify_paths
+from bot.notes.changeset import ChangeKind, ChangeSet, PullRef, assemble_changeset, classify_paths
 from bot.notes.edits import markdown_digest, merge_curator_edits
 from bot.notes.html import markdown_to_html, render_html
 from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
-from bot.validate.report import ValidationReport
+from bot.validate.report import FieldStats, ValidationReport
 from bot.zenodo import drafts
-from bot.zenodo.drafts import DraftRequest, DraftResult, UploadFile
+from bot.zenodo.drafts import DraftPlan, DraftRequest, DraftResult, UploadFile
 from bot.zenodo.files import open_published_zip
 from bot.zenodo.models import Record
 
@@ -87,6 +87,7 @@ class PreparedRelease:
     notes_kept: bool = False
     bot_notes_markdown: str = ""  # the bot's own draft of the notes (differs when a curator's edit was kept)
     validation: ValidationReport | None = None
+    plan: ReleasePlan | None = None
 
 
 def catalog_zip_key(record: Record) -> str:
@@ -122,7 +123,7 @@ def release_base(ctx: RunContext, latest: Record, previous: PreviousCatalog) -> 
         if (m.get("source") or {}).get("version") == latest.version
     } - {None}
     if len(recorded) == 1:
-        commit = recorded.pop()
+        commit = str(recorded.pop())
         ctx.console.print(f"warning: {latest.version} is published but not tagged {tag}; "
                           "the approval run that published it did not finish (approving again finishes it)")
         return gitrepo.resolve(ctx.repo_dir, commit)
@@ -165,7 +166,8 @@ def _bytes_upload(key: str, data: bytes) -> UploadFile:
 
 
 def _new_fields(
-    paths: dict[int, str], members: dict[int, CompressedMember], stats: dict, owners: dict[int, PullInfo],
+    paths: dict[int, str], members: dict[int, CompressedMember], stats: dict[int, FieldStats],
+    owners: dict[int, PullInfo],
     commit: str, version: str,
 ) -> list[NewField]:
     """The new members, with the validation pass's figures and where each came from (for the manifest)."""
@@ -233,115 +235,176 @@ def _summary_state(
     )
 
 
+@dataclass
+class Changes:
+    """What changed in the fields since the last release, and who changed it."""
+
+    since: str | None
+    kinds: dict[int, tuple[ChangeKind, str | None]]  # field -> (added | replaced | removed, repository path)
+    pulls: list[PullInfo]
+    previous_summary: tuple[str, PendingRelease] | None
+
+
+@dataclass
+class ReleasePlan:
+    """The next release, decided before anything is written: version, notes, catalog, Zenodo draft plan."""
+
+    head: str
+    latest: Record
+    changes: Changes
+    validation: ValidationReport
+    changeset: ChangeSet
+    version: str
+    build: CatalogBuild
+    bot_notes_markdown: str
+    notes_markdown: str
+    notes_html: str
+    notes_kept: bool
+    request: DraftRequest
+    draft: DraftPlan
+
+
+def _changes_since(
+    ctx: RunContext, latest: Record, previous: PreviousCatalog, head: str, base: str | None, gather: Gather | None
+) -> Changes:
+    """The field changes to release (NothingToRelease when there are none)."""
+    cfg = ctx.config
+    since = gitrepo.resolve(ctx.repo_dir, base) if base else release_base(ctx, latest, previous)
+    changed = gitrepo.changed_files(ctx.repo_dir, since or gitrepo.EMPTY_TREE, head, cfg.catalog.fields_dir)
+    pulls, previous_summary = gather(since) if gather is not None else ([], None)
+    kinds = classify_paths(changed, cfg.catalog.fields_dir, previous.fields)
+    if not kinds:
+        raise NothingToRelease(
+            "nothing to release: no field file changed since the last release",
+            hint=f"the last release is {latest.version}; field files live in {cfg.catalog.fields_dir}/",
+            pulls=pulls,
+        )
+    return Changes(since, kinds, pulls, previous_summary)
+
+
+def _validated(
+    ctx: RunContext, head: str, changes: Changes, progress: bool
+) -> tuple[dict[int, str], dict[int, CompressedMember], ValidationReport, dict[int, FieldStats]]:
+    """Step 1: validate what is about to be released, exactly as merged (InvalidFields otherwise),
+    compressing each valid file while it is on disk (one at a time: the disk holds the largest file plus
+    the compressed members)."""
+    new_paths = {f: path for f, (kind, path) in changes.kinds.items() if kind != "removed" and path}
+    members, report = validate_and_compress(ctx, head, new_paths, progress=progress)
+    if not report.valid:
+        raise InvalidFields(report, changes.pulls)
+    stats = {f: r.stats for f, r in zip(sorted(new_paths), report.files, strict=True) if r.stats is not None}
+    steps.finished("validate")
+    return new_paths, members, report, stats
+
+
+def _changeset(
+    ctx: RunContext, head: str, latest: Record, previous: PreviousCatalog, changes: Changes,
+    stats: dict[int, FieldStats],
+) -> ChangeSet:
+    cfg = ctx.config
+    return assemble_changeset(
+        changes.kinds,
+        merge_commit=head,
+        fields_before=previous.fields,
+        pulls=_pull_refs(changes.pulls),
+        commit_authors=gitrepo.commit_authors(ctx.repo_dir, changes.since, head, cfg.catalog.fields_dir),
+        stats=stats,
+        rows_before=_rows_before(previous),
+        previous_version=latest.version,
+        repo_url=f"{ctx.github_server_url}/{ctx.github_repository}" if ctx.github_repository else None,
+        ignore_logins=[cfg.github.bot_login],
+    )
+
+
+def _built(
+    ctx: RunContext, previous: PreviousCatalog, latest: Record, new_fields: list[NewField], changes: Changes,
+    version: str, progress: bool,
+) -> CatalogBuild:
+    """Step 2: the new catalog zip and fields.json, checked against Zenodo's record limits."""
+    cfg = ctx.config
+    removed = [f for f, (kind, _) in changes.kinds.items() if kind == "removed"]
+    build_dir = ctx.workdir / "build"
+    shutil.rmtree(build_dir, ignore_errors=True)
+    build = build_catalog(
+        previous, new_fields, remove=removed, workdir=build_dir,
+        compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
+    )
+    record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
+    record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
+    check_record_limits(record)
+    steps.finished("build")
+    return build
+
+
+def _draft_request(ctx: RunContext, build: CatalogBuild, version: str, notes_html: str) -> DraftRequest:
+    """Step 4's input: one new-version draft holding exactly this release."""
+    return DraftRequest(
+        concept_record=ctx.config.zenodo.record,
+        uploads=[UploadFile(build.zip_name, build.size, build.md5, build.stream),
+                 _bytes_upload(FIELDS_JSON, build.fields_json)],
+        replaces=_replaced_by_release,
+        version=version,
+        notes_html=notes_html,
+        publication_date=ctx.today,
+    )
+
+
+def plan_release(
+    ctx: RunContext, *, head: str = "HEAD", base: str | None = None, gather: Gather | None = None,
+    progress: bool = False,
+) -> ReleasePlan:
+    """Decide the next release for ``head``: validate, build, write the notes, plan the Zenodo draft.
+
+    Writes nothing remotely (the catalog is built in the work folder). ``base`` overrides the start of the
+    change set (by default the commit the latest published version was built from). ``gather(since)``
+    returns the merged pull requests since that commit (newest last) and the bot's last summary for the
+    pending draft (body and state), whose curator edits are kept.
+    """
+    head_sha = gitrepo.resolve(ctx.repo_dir, head)
+    latest = drafts.latest_published(ctx.zenodo, ctx.config.zenodo.record)
+    with open_published_catalog(ctx, latest) as previous:
+        changes = _changes_since(ctx, latest, previous, head_sha, base, gather)
+        new_paths, members, report, stats = _validated(ctx, head_sha, changes, progress)
+        changeset = _changeset(ctx, head_sha, latest, previous, changes, stats)
+        version = next_version(latest.version, changeset, ctx.config.versioning)
+        owners = _field_owner(ctx, changes.pulls)
+        new_fields = _new_fields(new_paths, members, stats, owners, head_sha, version)
+        build = _built(ctx, previous, latest, new_fields, changes, version, progress)
+    # Step 3: the notes, keeping a curator's edits of the last summary
+    bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
+                                                                  changes.previous_summary)
+    steps.finished("notes")
+    request = _draft_request(ctx, build, version, notes_html)
+    return ReleasePlan(
+        head=head_sha, latest=latest, changes=changes, validation=report, changeset=changeset, version=version,
+        build=build, bot_notes_markdown=bot_markdown, notes_markdown=notes_markdown, notes_html=notes_html,
+        notes_kept=kept, request=request, draft=drafts.plan_draft(ctx.zenodo, request),
+    )
+
+
+def apply_release(ctx: RunContext, plan: ReleasePlan, *, progress: bool = False) -> PreparedRelease:
+    """Step 4: make the Zenodo draft match the plan (a dry run stops at the plan and reports it)."""
+    if ctx.dry_run:
+        draft = drafts.planned_result(plan.draft)
+    else:
+        draft = drafts.apply_draft(ctx.zenodo, plan.request, plan.draft, progress=progress)
+    previous_summary = plan.changes.previous_summary
+    kept_digest = previous_summary[1].notes_digest if previous_summary else ""
+    digest = kept_digest if plan.notes_kept else markdown_digest(plan.bot_notes_markdown)
+    state = _summary_state(ctx, draft, plan.latest, plan.version, plan.head, plan.changes.pulls,
+                           plan.build.zip_name, digest)
+    return PreparedRelease(
+        version=plan.version, previous_version=plan.latest.version, changeset=plan.changeset, build=plan.build,
+        draft=draft, notes_markdown=plan.notes_markdown, notes_html=plan.notes_html, state=state,
+        pulls=list(plan.changes.pulls), notes_kept=plan.notes_kept, bot_notes_markdown=plan.bot_notes_markdown,
+        validation=plan.validation, plan=plan,
+    )
+
+
 def prepare_release(
-    ctx: RunContext,
-    *,
-    head: str = "HEAD",
-    base: str | None = None,
-    gather: Gather | None = None,
+    ctx: RunContext, *, head: str = "HEAD", base: str | None = None, gather: Gather | None = None,
     progress: bool = False,
 ) -> PreparedRelease:
-    """Bring Zenodo to the draft of the next version for ``head``; returns what was done.
-
-    ``base`` overrides the start of the change set (by default the commit the latest published version
-    was built from). ``gather(since)`` returns the merged pull requests since that commit (newest last) and
-    the bot's last summary for the pending draft (body and state), whose curator edits are kept.
-    """
-    cfg = ctx.config
-    repo = ctx.repo_dir
-    head_sha = gitrepo.resolve(repo, head)
-    client = ctx.zenodo
-    latest = drafts.latest_published(client, cfg.zenodo.record)
-    previous = open_published_catalog(ctx, latest)
-    try:
-        since = gitrepo.resolve(repo, base) if base else release_base(ctx, latest, previous)
-        changed = gitrepo.changed_files(repo, since or gitrepo.EMPTY_TREE, head_sha, cfg.catalog.fields_dir)
-        pulls, previous_summary = gather(since) if gather is not None else ([], None)
-        kinds = classify_paths(changed, cfg.catalog.fields_dir, previous.fields)
-        if not kinds:
-            raise NothingToRelease(
-                "nothing to release: no field file changed since the last release",
-                hint=f"the last release is {latest.version}; field files live in "
-                f"{cfg.catalog.fields_dir}/",
-                pulls=pulls,
-            )
-        new_paths = {f: path for f, (kind, path) in kinds.items() if kind != "removed" and path}
-        removed = [f for f, (kind, _) in kinds.items() if kind == "removed"]
-
-        # 1. validate what is about to be released, exactly as merged, compressing each valid file while
-        #    it is on disk (one at a time: the disk holds the largest file plus the compressed members)
-        members, report = validate_and_compress(ctx, head_sha, new_paths, progress=progress)
-        if not report.valid:
-            raise InvalidFields(report, pulls)
-        stats = {f: r.stats for f, r in zip(sorted(new_paths), report.files, strict=True)}
-        steps.finished("validate")
-
-        # 2. the change set, the version, the new catalog
-        changeset = assemble_changeset(
-            kinds,
-            merge_commit=head_sha,
-            fields_before=previous.fields,
-            pulls=_pull_refs(pulls),
-            commit_authors=gitrepo.commit_authors(repo, since, head_sha, cfg.catalog.fields_dir),
-            stats=stats,
-            rows_before=_rows_before(previous),
-            previous_version=latest.version,
-            repo_url=f"{ctx.github_server_url}/{ctx.github_repository}" if ctx.github_repository else None,
-            ignore_logins=[cfg.github.bot_login],
-        )
-        version = next_version(latest.version, changeset, cfg.versioning)
-        new_fields = _new_fields(new_paths, members, stats, _field_owner(ctx, pulls), head_sha, version)
-        build_dir = ctx.workdir / "build"
-        shutil.rmtree(build_dir, ignore_errors=True)
-        build = build_catalog(
-            previous, new_fields, remove=removed, workdir=build_dir,
-            compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
-        )
-        record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
-        record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
-        check_record_limits(record)
-        steps.finished("build")
-
-        # 3. the notes, keeping a curator's edits of the last summary
-        bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
-                                                                      previous_summary)
-        steps.finished("notes")
-
-        # 4. Zenodo: one new-version draft holding exactly this release
-        uploads = [
-            UploadFile(build.zip_name, build.size, build.md5, build.stream),
-            _bytes_upload(FIELDS_JSON, build.fields_json),
-        ]
-        draft = drafts.converge_draft(
-            client,
-            DraftRequest(
-                concept_record=cfg.zenodo.record,
-                uploads=uploads,
-                replaces=_replaced_by_release,
-                version=version,
-                notes_html=notes_html,
-                publication_date=ctx.today,
-            ),
-            progress=progress,
-            dry_run=ctx.dry_run,
-        )
-    finally:
-        previous.close()
-
-    digest = markdown_digest(bot_markdown) if not kept else (previous_summary[1].notes_digest
-                                                             if previous_summary else "")
-    state = _summary_state(ctx, draft, latest, version, head_sha, pulls, build.zip_name, digest)
-    return PreparedRelease(
-        version=version,
-        previous_version=latest.version,
-        changeset=changeset,
-        build=build,
-        draft=draft,
-        notes_markdown=notes_markdown,
-        notes_html=notes_html,
-        state=state,
-        pulls=list(pulls),
-        notes_kept=kept,
-        bot_notes_markdown=bot_markdown,
-        validation=report,
-    )
+    """Plan the next release for ``head``, then bring Zenodo to its draft; returns what was done."""
+    plan = plan_release(ctx, head=head, base=base, gather=gather, progress=progress)
+    return apply_release(ctx, plan, progress=progress)

@@ -25,10 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from bot.config import ValidationSettings
+from bot.progress import transfer_progress
 from bot.scope import (
     CLASS_COLUMNS,
     METADATA_COLUMNS,
@@ -631,12 +630,6 @@ def _blank_rows(batch: pa.RecordBatch) -> np.ndarray | None:
 @contextmanager
 def _progress_bar(wanted: bool, path: Path) -> Iterator[Callable[[int], None] | None]:
     size = path.stat().st_size
-    if not wanted or not (sys.stderr.isatty() or size > PROGRESS_BYTES):
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        console=Console(stderr=True), transient=True,
-    ) as bar:
-        task = bar.add_task(path.name, total=size)
-        yield lambda done: bar.update(task, completed=done)
+    shown = wanted and (sys.stderr.isatty() or size > PROGRESS_BYTES)
+    with transfer_progress(shown, transient=True) as bars:
+        yield bars.task(path.name, size, absolute=True)

@@ -11,26 +11,28 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from bot import steps
 from bot.errors import Finding, UsageError
 from bot.notes.digest import is_unedited_bot_notes
+from bot.progress import TransferProgress, transfer_progress
 from bot.zenodo.client import ZenodoClient
 from bot.zenodo.models import NOTES_TYPE, Draft, FileEntry, Record
 
 log = logging.getLogger("bot.zenodo")
 
-STEPS: tuple[str, ...] = (
+PLAN_STEP = "plan"
+# The applier's steps, in order; a test harness may stop a run after each (see bot.steps).
+APPLY_STEPS: tuple[str, ...] = (
     "new_version", "import_files", "remove_replaced", "upload", "metadata", "reserve_doi",
 )
+STEPS: tuple[str, ...] = (PLAN_STEP, *APPLY_STEPS)
 
 
 @dataclass(frozen=True)
@@ -133,166 +135,235 @@ def _check_request(req: DraftRequest) -> None:
         raise UsageError(f"Zenodo rejects 0-byte files: {', '.join(empty)}", hint="check the build output")
 
 
-class _Convergence:
-    """The state of one converge run: what the draft holds, what was done, what a dry run would do."""
+@dataclass(frozen=True)
+class PlannedUpload:
+    key: str
+    size: int
+    md5: str
 
-    def __init__(self, client: ZenodoClient, req: DraftRequest, dry_run: bool, progress: bool) -> None:
-        self.client = client
-        self.req = req
-        self.dry_run = dry_run
-        self.progress = progress
-        self.planned: list[str] = []
-        self.uploaded: list[str] = []
-        self.notes_kept = False
-        self.notes_html: str | None = None
-        self.latest: Record
-        self.draft: Draft | None = None  # None: a dry run that would create it
-        self.files: dict[str, FileEntry] = {}
-        self.kept: dict[str, str] = {}
-        self.new: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class DraftPlan:
+    """What converging the draft will do, as plain data, computed from reads only.
+
+    ``apply_draft`` carries it out; ``--dry-run`` prints it and stops. Every field is decided from what
+    Zenodo holds now, so a plan made after a crash lists only the work that is left.
+    """
+
+    latest: Record  # the latest published version: what the draft starts from
+    draft_id: str | None  # the pending draft, None when a new version will be made
+    draft_url: str | None
+    version: str
+    publication_date: str
+    clear_files: bool  # the draft holds files but not the previous version's set: start the list afresh
+    import_files: bool  # carry the previous version's files over (files-import)
+    remove: tuple[str, ...]  # keys to delete from the draft (replaced files, stale uploads)
+    declare: tuple[str, ...]  # keys to declare before sending their content
+    upload: tuple[PlannedUpload, ...]  # files to send and commit
+    kept: dict[str, str]  # key -> md5 of the files carried over unchanged
+    new: dict[str, str]  # key -> md5 of the files this release brings
+    notes_html: str  # the notes the draft will hold
+    notes_kept: bool  # a curator's edit of the draft's notes is kept
+    update_metadata: bool
+    reserve_doi: bool
+    doi: str | None  # the draft's reserved DOI, when it has one
 
     @property
-    def draft_path(self) -> str:
-        return f"/records/{self.draft.id if self.draft else '{new draft}'}/draft"
+    def expected(self) -> dict[str, str]:
+        return {**self.kept, **self.new}
 
-    def write(self, method: str, path: str, action: Callable[[], Any]) -> Any:
-        """Perform a write, or in a dry run only note it."""
-        if self.dry_run:
-            self.planned.append(f"{method} {path}")
-            return None
-        return action()
+    def writes(self) -> list[str]:
+        """The write calls applying this plan makes, in order (``METHOD path``)."""
+        draft = f"/records/{self.draft_id or '{new draft}'}/draft"
+        out = [] if self.draft_id else [f"POST /records/{self.latest.id}/versions"]
+        out += [f"DELETE {draft}/files"] if self.clear_files else []
+        out += [f"POST {draft}/actions/files-import"] if self.import_files else []
+        out += [f"DELETE {draft}/files/{key}" for key in self.remove]
+        out += [f"POST {draft}/files"] if self.declare else []
+        for upload in self.upload:
+            out += [f"PUT {draft}/files/{upload.key}/content", f"POST {draft}/files/{upload.key}/commit"]
+        out += [f"PUT {draft}"] if self.update_metadata else []
+        out += [f"POST {draft}/pids/doi"] if self.reserve_doi else []
+        return out
 
-    # -- the steps, in STEPS order --
 
-    def new_version(self) -> None:
-        self.latest = latest_published(self.client, self.req.concept_record)
-        if self.latest.version == self.req.version:
+def plan_draft(client: ZenodoClient, req: DraftRequest) -> DraftPlan:
+    """Read the latest version and the pending draft, and decide what converging must do."""
+    _check_request(req)
+    with client.step(PLAN_STEP):
+        latest = latest_published(client, req.concept_record)
+        if latest.version == req.version:
             raise Finding(
-                f"record {self.latest.id} already published version {self.req.version}",
+                f"record {latest.id} already published version {req.version}",
                 hint="the release is done; bump the version to make another",
             )
-        self.kept, self.new = _expected_files(self.req, self.latest.files)
-        if self.dry_run:
-            self.draft = find_pending_draft(self.client, self.latest.id)
-            if self.draft is None:
-                self.planned.append(f"POST /records/{self.latest.id}/versions")
-                return
+        draft = _pending_draft(client, latest)
+        files = client.draft_files(draft.id) if draft is not None else {}
+    plan = plan_for(latest, req, draft, files)
+    steps.finished(f"zenodo:{PLAN_STEP}")
+    return plan
+
+
+def _pending_draft(client: ZenodoClient, latest: Record) -> Draft | None:
+    concept = latest.concept_id or latest.id
+    for draft in client.user_drafts(f'parent.id:"{concept}"'):
+        if draft.concept_id in (None, concept) and draft.id != latest.id:
+            return draft
+    return None
+
+
+def plan_for(latest: Record, req: DraftRequest, draft: Draft | None, files: dict[str, FileEntry]) -> DraftPlan:
+    """The plan for this draft state (pure: no call is made)."""
+    kept, new = _expected_files(req, latest.files)
+    have_kept = not file_problems({k: e for k, e in files.items() if k in kept}, kept)
+    import_files = not (files and have_kept)  # imported on an earlier run: uploads may be partial
+    after_import = dict(latest.files) if import_files else dict(files)
+    remove = tuple(key for key, entry in sorted(after_import.items()) if _to_remove(key, entry, kept, new, req))
+    present = {k: e for k, e in after_import.items() if k not in remove}
+    todo = [u for u in req.uploads if u.key not in present or not present[u.key].committed]
+    notes_html, notes_kept = _notes_for(latest, req, draft)
+    current = draft.raw if draft is not None else _copied_metadata(latest)
+    body = _draft_body(current, req, notes_html)
+    return DraftPlan(
+        latest=latest, draft_id=draft.id if draft else None, draft_url=draft.html_url if draft else None,
+        version=req.version, publication_date=req.publication_date,
+        clear_files=bool(files) and import_files, import_files=import_files, remove=remove,
+        declare=tuple(u.key for u in todo if u.key not in present),
+        upload=tuple(PlannedUpload(u.key, u.size, u.md5) for u in todo), kept=kept, new=new,
+        notes_html=notes_html, notes_kept=notes_kept,
+        update_metadata=draft is None or body["metadata"] != current.get("metadata"),
+        reserve_doi=draft is None or not draft.doi, doi=draft.doi if draft else None,
+    )
+
+
+def _to_remove(key: str, entry: FileEntry, kept: dict[str, str], new: dict[str, str], req: DraftRequest) -> bool:
+    if key in kept:
+        return False
+    if key in new:
+        # Uploaded by an earlier run, or pending (its content can still be sent): keep. Committed with
+        # other bytes: sending content again would lose the file (Zenodo's trap), so delete and resend.
+        return entry.committed and entry.md5 != new[key]
+    return req.replaces(key)  # not ours to remove otherwise (a curator's file): verification names it
+
+
+def _notes_for(latest: Record, req: DraftRequest, draft: Draft | None) -> tuple[str, bool]:
+    """(the notes the draft should hold, whether they are a curator's edit kept in place of ours)."""
+    notes = draft.notes_html if draft is not None else None
+    ours = (
+        notes is None
+        or notes == latest.notes_html
+        or notes == req.notes_html
+        or is_unedited_bot_notes(notes)
+    )
+    if ours or notes is None:
+        return req.notes_html, False
+    log.warning("the draft's notes were edited by hand: keeping them, not the bot's notes")
+    return notes, True
+
+
+class _Applier:
+    """Carries out a plan, step by step (``APPLY_STEPS``), keeping what Zenodo answered."""
+
+    def __init__(self, client: ZenodoClient, req: DraftRequest, plan: DraftPlan, progress: bool) -> None:
+        self.client = client
+        self.req = req
+        self.plan = plan
+        self.progress = progress
+        self.uploaded: list[str] = []
+        self._draft: Draft | None = None
+        self.files: dict[str, FileEntry] = {}
+
+    @property
+    def draft(self) -> Draft:
+        if self._draft is None:
+            raise RuntimeError("the draft is only known after the new_version step")
+        return self._draft
+
+    def new_version(self) -> None:
+        # Idempotent by design: answers the pending draft when there is one, so reruns find their work.
+        self._draft = self.client.new_version(self.plan.latest.id)
+        if self._draft.id != self.plan.draft_id:  # a draft made just now (or by someone else): plan for it
+            self.files = self.client.draft_files(self._draft.id)
+            self.plan = plan_for(self.plan.latest, self.req, self._draft, self.files)
         else:
-            # Idempotent by design: answers the pending draft when there is one, so reruns find their work.
-            self.draft = self.client.new_version(self.latest.id)
-        self.files = self.client.draft_files(self.draft.id)
+            self.files = {}
 
     def import_files(self) -> None:
-        have_kept = not file_problems({k: e for k, e in self.files.items() if k in self.kept}, self.kept)
-        if self.files and have_kept:
-            return  # imported on an earlier run; uploads may be partial, which later steps finish
-        if self.files:
-            # Some files but not the previous version's set: files-import refuses a non-empty draft, and
-            # what is there cannot be trusted, so start the file list afresh.
+        if self.plan.clear_files:
             log.info("draft holds files but not the imported set: deleting them to import again")
-            self.write("DELETE", f"{self.draft_path}/files",
-                       lambda: self.client.delete_all_draft_files(self.draft.id))
-        imported = self.write(
-            "POST", f"{self.draft_path}/actions/files-import", lambda: self.client.import_files(self.draft.id)
-        )
-        self.files = dict(imported) if imported is not None else dict(self.latest.files)
+            self.client.delete_all_draft_files(self.draft.id)
+        if self.plan.import_files:
+            self.files = dict(self.client.import_files(self.draft.id))
 
     def remove_replaced(self) -> None:
-        for key, entry in sorted(self.files.items()):
-            if key in self.kept:
-                continue
-            if key in self.new:
-                if not entry.committed or entry.md5 == self.new[key]:
-                    continue  # uploaded by an earlier run, or pending: its content can still be sent
-                # Committed with other bytes: sending content again would lose the file (Zenodo's trap).
-            elif not self.req.replaces(key):
-                continue  # not ours to remove (a curator's file): verification will name it
-            self.write("DELETE", f"{self.draft_path}/files/{key}",
-                       lambda k=key: self.client.delete_draft_file(self.draft.id, k))
-            del self.files[key]
+        for key in self.plan.remove:
+            self.client.delete_draft_file(self.draft.id, key)
 
     def upload(self) -> None:
-        todo = [u for u in self.req.uploads if u.key not in self.files or not self.files[u.key].committed]
-        undeclared = [u.key for u in todo if u.key not in self.files]
-        if undeclared:
-            self.write("POST", f"{self.draft_path}/files",
-                       lambda: self.client.start_uploads(self.draft.id, undeclared))
-        with _progress_bar(self.progress and not self.dry_run) as bar:
-            for upload in todo:
-                self.write("PUT", f"{self.draft_path}/files/{upload.key}/content",
-                           lambda u=upload: self._send(u, bar))
-                entry = self.write("POST", f"{self.draft_path}/files/{upload.key}/commit",
-                                   lambda u=upload: self.client.commit_file(self.draft.id, u.key))
-                if entry is not None and entry.md5 != upload.md5:
-                    raise Finding(
-                        f"{upload.key}: Zenodo computed md5 {entry.md5} but the local file's is {upload.md5}",
-                        hint="the file changed or broke in transfer; rerun the draft step to upload it again",
-                    )
-                self.files[upload.key] = entry or FileEntry(upload.key, upload.size, upload.md5, "completed")
-                self.uploaded.append(upload.key)
-        if not self.dry_run:
-            # Trust the listing, not our bookkeeping: a failed transfer can silently drop a file.
-            self.files = self.client.draft_files(self.draft.id)
-        problems = file_problems(self.files, {**self.kept, **self.new})
+        if self.plan.declare:
+            self.client.start_uploads(self.draft.id, list(self.plan.declare))
+        sources = {u.key: u for u in self.req.uploads}
+        with transfer_progress(self.progress) as bar:
+            for planned in self.plan.upload:
+                self._send(sources[planned.key], bar)
+        # Trust the listing, not our bookkeeping: a failed transfer can silently drop a file.
+        self.files = self.client.draft_files(self.draft.id)
+        problems = file_problems(self.files, self.plan.expected)
         if problems:
             raise Finding(
-                f"draft {self.draft_path} does not hold the expected files: " + "; ".join(problems),
+                f"draft /records/{self.draft.id}/draft does not hold the expected files: " + "; ".join(problems),
                 hint="remove files added by hand from the draft (or add them to the release), then rerun",
             )
 
-    def _send(self, upload: UploadFile, bar: Progress | None) -> None:
-        on_read = None
-        if bar is not None:
-            task = bar.add_task(upload.key, total=upload.size)
-
-            def on_read(n: int) -> None:
-                bar.advance(task, n)
-
-        self.client.upload_content(self.draft.id, upload.key, upload.open, upload.size, on_read)
+    def _send(self, upload: UploadFile, bar: TransferProgress) -> None:
+        self.client.upload_content(self.draft.id, upload.key, upload.open, upload.size,
+                                   bar.task(upload.key, upload.size))
+        entry = self.client.commit_file(self.draft.id, upload.key)
+        if entry.md5 != upload.md5:
+            raise Finding(
+                f"{upload.key}: Zenodo computed md5 {entry.md5} but the local file's is {upload.md5}",
+                hint="the file changed or broke in transfer; rerun the draft step to upload it again",
+            )
+        self.uploaded.append(upload.key)
 
     def metadata(self) -> None:
-        current = self.draft.raw if self.draft is not None else _copied_metadata(self.latest)
-        notes = self.draft.notes_html if self.draft is not None else None
-        replace_notes = (
-            notes is None
-            or notes == self.latest.notes_html
-            or notes == self.req.notes_html
-            or is_unedited_bot_notes(notes)
-        )
-        self.notes_kept = not replace_notes
-        if self.notes_kept:
-            log.warning("the draft's notes were edited by hand: keeping them, not the bot's notes")
-        self.notes_html = self.req.notes_html if replace_notes else notes
-        body = _draft_body(current, self.req, self.notes_html)
-        if body["metadata"] == current.get("metadata"):
-            return
-        answer = self.write("PUT", self.draft_path, lambda: self.client.update_draft(self.draft.id, body))
-        self.draft = answer if answer is not None else self.draft
+        if self.plan.update_metadata:
+            body = _draft_body(self.draft.raw, self.req, self.plan.notes_html)
+            self._draft = self.client.update_draft(self.draft.id, body)
 
     def reserve_doi(self) -> None:
-        if self.draft is not None and self.draft.doi:
-            return
-        answer = self.write("POST", f"{self.draft_path}/pids/doi",
-                            lambda: self.client.reserve_doi(self.draft.id))
-        self.draft = answer if answer is not None else self.draft
+        if self.plan.reserve_doi and not self.draft.doi:
+            self._draft = self.client.reserve_doi(self.draft.id)
 
     def result(self, calls: int) -> DraftResult:
-        draft = self.draft
         return DraftResult(
-            draft_id=draft.id if draft else "",
-            doi=draft.doi if draft else None,
-            latest_published_id=self.latest.id,
-            latest_version=self.latest.version,
-            files=dict(self.files),
-            version=self.req.version,
-            notes_html=self.notes_html,
-            notes_kept=self.notes_kept,
-            uploaded=list(self.uploaded),
-            imported=sorted(self.kept),
-            calls=calls,
-            links=draft.html_url if draft else None,
-            planned=list(self.planned),
+            draft_id=self.draft.id, doi=self.draft.doi, latest_published_id=self.plan.latest.id,
+            latest_version=self.plan.latest.version, files=dict(self.files), version=self.req.version,
+            notes_html=self.plan.notes_html, notes_kept=self.plan.notes_kept, uploaded=list(self.uploaded),
+            imported=sorted(self.plan.kept), calls=calls, links=self.draft.html_url,
         )
+
+
+def planned_result(plan: DraftPlan, calls: int = 0) -> DraftResult:
+    """What the draft would be once the plan is applied (a dry run's answer)."""
+    files = {k: FileEntry(k, None, md5, "completed") for k, md5 in plan.expected.items()}
+    return DraftResult(
+        draft_id=plan.draft_id or "", doi=plan.doi, latest_published_id=plan.latest.id,
+        latest_version=plan.latest.version, files=files, version=plan.version, notes_html=plan.notes_html,
+        notes_kept=plan.notes_kept, uploaded=[u.key for u in plan.upload], imported=sorted(plan.kept),
+        calls=calls, links=plan.draft_url, planned=plan.writes(),
+    )
+
+
+def apply_draft(client: ZenodoClient, req: DraftRequest, plan: DraftPlan, *, progress: bool = False) -> DraftResult:
+    """Make Zenodo match ``plan``; after each step ``bot.steps`` hears ``zenodo:<step>``."""
+    applier = _Applier(client, req, plan, progress)
+    start = client.calls
+    for name in APPLY_STEPS:
+        with client.step(name):
+            getattr(applier, name)()
+        steps.finished(f"zenodo:{name}")
+    return applier.result(client.calls - start)
 
 
 def _copied_metadata(latest: Record) -> dict[str, Any]:
@@ -318,16 +389,6 @@ def _draft_body(current: dict[str, Any], req: DraftRequest, notes: str) -> dict[
     return body
 
 
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        yield bar
-
-
 def converge_draft(
     client: ZenodoClient,
     req: DraftRequest,
@@ -335,20 +396,17 @@ def converge_draft(
     progress: bool = False,
     dry_run: bool = False,
 ) -> DraftResult:
-    """Bring Zenodo to one new-version draft holding exactly the release (see the module docstring).
+    """Bring Zenodo to one new-version draft holding exactly the release: plan, then apply.
 
-    After each step ``bot.steps`` hears ``zenodo:<step>`` (a test harness may stop the run there).
+    A dry run only plans (reads), prints the write calls it would make and answers the planned draft.
     """
-    _check_request(req)
-    run = _Convergence(client, req, dry_run, progress)
     start = client.calls
-    for name in STEPS:
-        with client.step(name):
-            getattr(run, name)()
-        steps.finished(f"zenodo:{name}")
-    result = run.result(client.calls - start)
+    plan = plan_draft(client, req)
     if dry_run:
-        _print_plan("draft", result.planned)
+        _print_plan("draft", plan.writes())
+        return planned_result(plan, client.calls - start)
+    result = apply_draft(client, req, plan, progress=progress)
+    result.calls = client.calls - start
     return result
 
 

@@ -12,8 +12,7 @@ file read front to back), so neither link's behaviour is assumed.
 from __future__ import annotations
 
 import logging
-
-import requests
+import urllib.parse
 
 from bot.catalog.errors import SourceError
 from bot.catalog.previous import PreviousCatalog, open_previous
@@ -25,7 +24,7 @@ _FALL_BACK_ON = frozenset({401, 403, 404, 406, 410})
 
 
 def _quote(key: str) -> str:
-    return requests.utils.quote(key, safe="")
+    return urllib.parse.quote(key, safe="")
 
 
 def record_page_file_url(api_url: str, record_id: str, key: str) -> str | None:

@@ -86,3 +86,22 @@ def test_cli_draft_then_publish(world, capsys, monkeypatch, tmp_path):
     assert main(["publish", "--draft", draft["id"]]) == 0
     assert len(world.zenodo.published_versions(world.concept_id)) == 2
     assert main(["publish", "--draft", "abc"]) == 2
+
+
+def test_cli_draft_dry_run_prints_the_plan_and_writes_nothing(world, capsys, monkeypatch, tmp_path):
+    world.push_main({"fields/field_490.csv": field_csv_bytes(490, 20)}, "direct")
+    world._checkout(world.git("rev-parse", "main"))
+    monkeypatch.chdir(world.workspace)
+    monkeypatch.setenv("ZENODO_TOKEN", ZENODO_TOKEN)
+    monkeypatch.setenv("COLUMNS", "200")
+    for name in [k for k in os.environ if k.startswith("GITHUB_")]:
+        monkeypatch.delenv(name)
+    calls = len(world.zenodo.calls)
+    assert main(["draft", "--dry-run", "--workdir", str(tmp_path / "w")]) == 0
+    out = capsys.readouterr().out
+    assert [c for c in world.zenodo.calls[calls:] if c[0] != "GET"] == []
+    assert world.zenodo.drafts_of(world.concept_id) == []
+    assert "release plan" in out and "v1.1.0" in out
+    assert "predictions_dnn_xgb_4_fields.zip" in out and "upload" in out and "carry over" in out
+    assert f"POST /records/{world.concept_id}/versions" in out or "/versions" in out
+    assert "/pids/doi" in out
