@@ -6,6 +6,7 @@ them, scores rounded to two decimals) and the same arguments always give the sam
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -74,4 +75,10 @@ def write_field_csv(
 
 
 def field_csv_bytes(field: int, rows: int, seed: int = 0, class_order: Sequence[str] | None = None) -> bytes:
+    return _field_csv_bytes(field, rows, seed, tuple(class_order) if class_order is not None else None)
+
+
+@functools.lru_cache(maxsize=512)
+def _field_csv_bytes(field: int, rows: int, seed: int, class_order: tuple[str, ...] | None) -> bytes:
+    """Cached: the tests and the demo build the same small fields again and again (bytes are immutable)."""
     return "".join(field_rows(field, rows, seed, class_order)).encode()

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -27,10 +27,11 @@ from bot.catalog.manifest import build_manifest, dump_manifest, field_figures, f
 from bot.exits import run_guarded
 from bot.local import payloads
 from bot.local.crash import crash_after as simulated_crash
+from bot.local.github.lfs import pointer_bytes
 from bot.local.github_server import GitHubServer
 from bot.local.sample import field_csv_bytes
 from bot.local.zenodo_server import ZenodoServer
-from bot.scope import MANIFEST_NAME, catalog_zip_name, dump_fields_json
+from bot.scope import MANIFEST_NAME, catalog_zip_name, dump_fields_json, field_from_filename
 from bot.validate.engine import validate_file
 
 ZENODO_TOKEN = "zenodo-local-token-0123456789"
@@ -105,6 +106,7 @@ class LocalWorld:
         zenodo_options: Mapping[str, Any] | None = None,
         persist_zenodo: bool = False,
         seed_manifest: bool = False,
+        lfs: bool = False,
     ) -> None:
         self.root = Path(root)
         self.origin = self.root / "origin"
@@ -115,6 +117,7 @@ class LocalWorld:
         self.seed_fields = seed_fields
         self.seed_rows = seed_rows
         self.seed_manifest = seed_manifest
+        self.lfs = lfs  # field files are committed through Git LFS: pointers in git, content on the server
         zenodo_dir = self.root / "zenodo" if persist_zenodo else None
         self.zenodo = ZenodoServer(data_dir=zenodo_dir, tokens=(ZENODO_TOKEN,), **dict(zenodo_options or {}))
         self.github = GitHubServer(owner=OWNER, repo=REPO)
@@ -174,7 +177,12 @@ class LocalWorld:
         (self.origin / "release-config.yaml").write_text(self.config_text())
         (self.origin / "fields").mkdir(exist_ok=True)
         (self.origin / "fields" / ".gitkeep").write_text("")
-        sha = self._commit(["release-config.yaml", "fields/.gitkeep"], "Set up the catalog repository", "ada")
+        setup = ["release-config.yaml", "fields/.gitkeep"]
+        if self.lfs:  # what `git lfs track` writes
+            (self.origin / ".gitattributes").write_text("".join(
+                f"fields/{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in ("*.csv", "*.csv.gz")))
+            setup.append(".gitattributes")
+        sha = self._commit(setup, "Set up the catalog repository", "ada")
         self.github.add_commit(sha, [], files={"release-config.yaml": "added"}, author="ada",
                                message="Set up the catalog repository")
         self.github.set_branch("main", sha)
@@ -196,6 +204,9 @@ class LocalWorld:
             if content is None:
                 target.unlink()
             else:
+                if self.lfs and field_from_filename(PurePosixPath(path).name) is not None:
+                    # what the clean filter and the pre-push hook do: content to the server, pointer to git
+                    content = pointer_bytes(self.github.lfs.add(content), len(content))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
         return list(files)

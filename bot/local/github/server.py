@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from bot.local.github import routes, views
 from bot.local.github.faults import Fault, Faults
 from bot.local.github.gitimport import import_git
+from bot.local.github.lfs import LfsStore
 from bot.local.github.protocol import NOT_ACCESSIBLE, ApiError, Request, Response
 from bot.local.github.state import GitHubState, StateError, Token
 from bot.local.httpserver import LoopbackHTTPServer, serve_in_thread
@@ -37,6 +38,7 @@ class GitHubServer(GitHubState):
                  port: int = 0) -> None:
         super().__init__(owner, repo, default_branch)
         self.faults = Faults()
+        self.lfs = LfsStore(owner, repo)
         self._port = port
         self._httpd: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,6 +226,9 @@ def _handler_for(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw_body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
+            if server.lfs.handles(path):
+                self._send_lfs(path, raw_body)
+                return
             fault = server.faults.take(self.command, path)
             if fault is not None and fault.kind not in ("delay", "after"):
                 self._fault(fault, path)
@@ -236,6 +241,15 @@ def _handler_for(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
                 status = int(fault.opts.get("status", 502))
                 response = Response(status, HTML_502 if status >= 500 else {"message": "Error"})
             self._send(response, path)
+
+        def _send_lfs(self, path: str, raw_body: bytes) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = server.lfs.answer(self.command, path, headers, raw_body, server.base_url, set(server.tokens))
+            self.send_response(answer.status)
+            for key, value in {**answer.headers, "Content-Length": str(len(answer.body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(answer.body)
 
         def _fault(self, fault: Fault, path: str) -> None:
             retry_after = str(fault.opts.get("retry_after", 1))
