@@ -265,8 +265,12 @@ def show_value(text: str, limit: int = 40) -> str:
 
 
 def _spelling_hint(text: str, kind: str) -> str:
+    if "," in text:
+        return " (a quoted cell holds a comma: write the number with a decimal point and no quotes)"
+    if "\n" in text or "\r" in text:
+        return " (a quoted cell holds a line break; remove it)"
     if '"' in text:
-        return " (the catalog's CSV uses no quotes)"
+        return " (remove the quote characters; a whole cell may be quoted, as \"0.5\")"
     if text != text.strip():
         return " (remove the spaces)"
     if text.startswith("+"):
@@ -383,7 +387,16 @@ def _vocabulary(
         if (min_length is None or len(w) >= min_length) and (max_length is None or len(w) <= max_length)
         and (pattern is None or re.search(pattern, w))
     }
-    return tuple(sorted(words))
+    return tuple(sorted(words, key=_by_value))
+
+
+def _by_value(word: str) -> tuple[int, float, str]:
+    """Numbers first, in numeric order (so the words at or above a threshold form one run), then other words."""
+    try:
+        value = float(word)
+    except ValueError:
+        return (1, 0.0, word)
+    return (0, value, word) if math.isfinite(value) else (1, 0.0, word)
 
 
 def finite_language(pattern: str) -> set[str] | None:

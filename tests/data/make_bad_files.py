@@ -118,6 +118,30 @@ def _mixed(line: int) -> bytes:
     return _csv(lines[: line - 1]) + lines[line - 1] + b"\r\n" + _csv(lines[line:])
 
 
+def _col(line: int, column: str, lines: list[bytes] | None = None) -> int:
+    """1-based character position of a cell of the unedited sample (cells before it, each with its comma)."""
+    lines = lines or _lines()
+    cells = lines[line - 1].split(b",")
+    k = lines[0].split(b",").index(column.encode())
+    return sum(len(c) + 1 for c in cells[:k]) + 1
+
+
+def _quote_all() -> bytes:
+    """Every cell in double quotes, the header too (what csv.QUOTE_ALL writes): the same values, so valid."""
+    return _csv([b",".join(b'"' + c + b'"' for c in line.split(b",")) for line in _lines()])
+
+
+def _quoted(line: int, column: str, value: bytes, also: tuple[int, str, bytes] | None = None) -> bytes:
+    """The sample with one cell replaced by ``value`` (quoted by the caller), and optionally a second cell."""
+    lines = _lines()
+    names = lines[0].split(b",")
+    for at, name, text in ((line, column, value), *([also] if also else [])):
+        cells = lines[at - 1].split(b",")
+        cells[names.index(name.encode())] = text
+        lines[at - 1] = b",".join(cells)
+    return _csv(lines)
+
+
 def _bomb() -> bytes:
     header = _lines()[0] + b"\n"
     return gzip.compress(header + b"0" * (8 << 20), mtime=0)
@@ -131,7 +155,21 @@ CASES: dict[str, tuple[bytes, tuple[int | None, str | None, str], set[str]]] = {
         _set(6, "vnv_dnn", b"0.071"), (6, "vnv_dnn", "too-many-decimals"), {"too-many-decimals"}),
     "score_above_one/field_296.csv": (_set(3, "rrlyr_xgb", b"1.5"), (3, "rrlyr_xgb", "out-of-range"), {"out-of-range"}),
     "score_exponent/field_296.csv": (_set(3, "e_dnn", b"7e-2"), (3, "e_dnn", "bad-format"), {"bad-format"}),
-    "quoted_score/field_296.csv": (_set(2, "agn_dnn", b'"0.5"'), (2, "agn_dnn", "not-a-number"), {"not-a-number"}),
+    # RFC 4180: a quoted cell is its unquoted value; a quoted line feed keeps the lines after it physical.
+    "quoted_cells_ok/field_296.csv": (
+        _quoted(2, "agn_dnn", b'"0.5"', (3, "ra", b'"70.7386"')), (None, None, ""), set()),
+    "quote_all_ok/field_296.csv": (_quote_all(), (None, None, ""), set()),
+    "quoted_comma/field_296.csv": (_quoted(4, "ra", b'"12,5"'), (4, "ra", "not-a-number"), {"not-a-number"}),
+    "quoted_newline/field_296.csv": (
+        _quoted(3, "period", b'"12\n5"', (6, "ccd", b"0")), (3, "period", "not-a-number"),
+        {"not-a-number", "out-of-range"}),
+    "doubled_quote/field_296.csv": (
+        _quoted(5, "quad", b'"1""2"', (8, "filter", b"7")), (5, "quad", "not-an-integer"),
+        {"not-an-integer", "out-of-range"}),
+    "stray_quote/field_296.csv": (
+        _quoted(4, "dec", b'1"2', (9, "ccd", b"0")), (4, "dec", "not-a-number"), {"not-a-number", "out-of-range"}),
+    "unterminated_quote/field_296.csv": (
+        _quoted(7, "period", b'"12.5'), (7, None, "unterminated-quote"), {"unterminated-quote"}),
     "period_text/field_296.csv": (_set(7, "period", b"abc"), (7, "period", "not-a-number"), {"not-a-number"}),
     "period_zero/field_296.csv": (_set(7, "period", b"0"), (7, "period", "out-of-range"), {"out-of-range"}),
     "ra_nan/field_296.csv": (_set(3, "ra", b"nan"), (3, "ra", "not-a-number"), {"not-a-number"}),
@@ -186,9 +224,23 @@ WARNINGS: dict[str, tuple[tuple[int, str, str], set[str]]] = {
     "duplicate_id/field_296.csv": ((8, "_id", "id-layout"), {"id-layout"}),
 }
 # Where the blank line or refused line sits before a later error, that error's line proves the mapping.
+# (The quoted line feed makes line 6 of the sample line 7 of the file.)
 LATER = {
+    "quoted_newline/field_296.csv": (7, "ccd", "out-of-range"),
+    "doubled_quote/field_296.csv": (8, "filter", "out-of-range"),
+    "stray_quote/field_296.csv": (9, "ccd", "out-of-range"),
     "wrong_cell_count/field_296.csv": (7, "ccd", "out-of-range"),
     "blank_line/field_296.csv": (8, "ccd", "out-of-range"),
+}
+
+
+# The first problem's 1-based character position in its line, where the case is about getting it right.
+COLS = {
+    "quoted_comma/field_296.csv": _col(4, "ra"),
+    "quoted_newline/field_296.csv": _col(3, "period"),
+    "doubled_quote/field_296.csv": _col(5, "quad"),
+    "stray_quote/field_296.csv": _col(4, "dec"),
+    "unterminated_quote/field_296.csv": _col(7, "period"),
 }
 
 
@@ -204,6 +256,8 @@ def write(out: Path = HERE) -> dict[str, dict[str, object]]:
         manifest[name]["warnings"] = sorted(warnings)
         if first is not None:
             manifest[name]["warning"] = {"line": first[0], "column": first[1], "code": first[2]}
+        if name in COLS:
+            manifest[name]["col"] = COLS[name]
         if name in LATER:
             later = LATER[name]
             manifest[name]["later"] = {"line": later[0], "column": later[1], "code": later[2]}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import bot.validate.engine as engine
+import bot.validate.stream as stream
 from bot.config import ValidationSettings
 from bot.scope import CLASS_COLUMNS, POSITIVE_THRESHOLD
 from bot.validate.engine import validate_file, validate_paths
@@ -47,6 +48,8 @@ def test_each_bad_file_reports_its_rule_where_it_is_broken(name: str) -> None:
     if report.errors:
         first = report.errors[0]
         assert (first.line, first.column, first.code) == (want["line"], want["column"], want["code"])
+        if "col" in want:
+            assert first.col == want["col"]
         assert all(p.path == name and p.message for p in report.errors)
     if "later" in want:
         later = want["later"]
@@ -120,7 +123,8 @@ def test_a_final_line_without_newline_is_read(make_field) -> None:
 
 # -- many batches: row offsets map back to physical lines ---------------------------------------------
 def test_line_numbers_stay_physical_across_batches_refused_and_blank_lines(make_field, set_cell, monkeypatch) -> None:
-    monkeypatch.setattr(engine, "BLOCK_SIZE", 1 << 16)  # ~120 rows a batch
+    monkeypatch.setattr(stream, "MAX_RECORD", 1 << 12)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 1 << 16)  # ~120 rows a chunk
 
     def edit(lines: list[bytes]) -> list[bytes]:
         for line in (50, 400, 777, 1201):
@@ -154,8 +158,8 @@ def test_refused_lines_whose_commas_cancel_out_are_still_located(make_field, set
         (10, "wrong-cell-count"), (11, "wrong-cell-count"), (15, "out-of-range")]
 
 
-def test_a_line_longer_than_a_block_is_an_error_with_its_line(make_field, set_cell, monkeypatch) -> None:
-    monkeypatch.setattr(engine, "BLOCK_SIZE", 1 << 12)
+def test_a_line_longer_than_the_record_limit_is_an_error_with_its_line(make_field, set_cell, monkeypatch) -> None:
+    monkeypatch.setattr(stream, "MAX_RECORD", 1 << 12)
     path = make_field(296, 12, edit=lambda lines: set_cell(lines, 3, "period", b"1" * 9000))
     report = validate_file(path)
     assert [(p.line, p.code) for p in report.errors] == [(3, "line-too-long")]
@@ -263,7 +267,8 @@ def test_the_id_check_spills_to_disk_with_the_same_findings(make_field, monkeypa
     path = make_field(296, 300, edit=edit)
     in_memory = validate_file(path)
     monkeypatch.setattr(engine, "ID_MEMORY_ROWS", 40)
-    monkeypatch.setattr(engine, "BLOCK_SIZE", 1 << 14)
+    monkeypatch.setattr(stream, "MAX_RECORD", 1 << 12)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 1 << 14)
     spilled = validate_file(path)
     assert in_memory.errors == spilled.errors
     assert [(p.line, p.code) for p in spilled.errors] == [(151, "duplicate-id"), (152, "duplicate-id"),
@@ -283,3 +288,57 @@ def test_a_crlf_file_with_lf_lines_and_a_header_that_is_not_utf8(make_field, tmp
     header = make_field(297, 3, name="field_297.csv", edit=lambda ls: [ls[0] + b",\xe9t\xe9", *ls[1:]])
     codes = [(p.line, p.code) for p in validate_file(header).errors]
     assert (1, "not-utf8") in codes and (1, "unknown-column") in codes
+
+
+# -- RFC 4180 quoting across chunks ---------------------------------------------------------------------
+def test_quoted_line_feeds_keep_every_later_line_physical_across_chunks(make_field, set_cell, monkeypatch) -> None:
+    monkeypatch.setattr(stream, "MAX_RECORD", 1 << 12)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 1 << 14)  # ~30 rows a chunk
+
+    def edit(lines: list[bytes]) -> list[bytes]:
+        set_cell(lines, 40, "period", b'"3\n\n4"')  # a cell spanning three lines: rows after it move down 2
+        set_cell(lines, 41, "ra", b'"1,5"')
+        ccd = lines[89].split(b",")[lines[0].split(b",").index(b"ccd")]
+        set_cell(lines, 90, "ccd", b'"' + ccd + b'"')  # quoted and valid
+        set_cell(lines, 120, "quad", b"9")
+        lines[150] = lines[150] + b',"x\ny"'  # line 151 (+2): one cell too many, spanning two lines (+3 after)
+        set_cell(lines, 200, "dec", b'"1""0"')
+        first = lines[5].split(b",")[0]
+        cells = lines[250].split(b",")
+        cells[0] = first  # line 251 repeats line 6's _id
+        lines[250] = b",".join(cells)
+        return lines
+
+    path = make_field(296, 300, edit=edit)
+    report = validate_file(path)
+    got = [(p.line, p.column, p.code) for p in report.errors]
+    assert got == [
+        (40, "period", "not-a-number"), (43, "ra", "not-a-number"), (122, "quad", "out-of-range"),
+        (153, None, "wrong-cell-count"), (203, "dec", "not-a-number"), (254, "_id", "duplicate-id"),
+    ]
+    assert "line 6" in report.errors[-1].message
+    lines = path.read_bytes().split(b"\n")
+    for p in report.errors[:2]:  # each col points at the cell's opening quote
+        assert lines[p.line - 1][p.col - 1:p.col] == b'"'
+    assert report.rows == 300
+    assert [w.line for w in report.warnings] == [254]  # the repeated _id encodes line 6's ccd and quad
+
+
+def test_a_quote_left_open_is_an_error_at_the_quote(make_field, set_cell, monkeypatch) -> None:
+    monkeypatch.setattr(stream, "MAX_RECORD", 1 << 12)
+    monkeypatch.setattr(stream, "CHUNK_SIZE", 1 << 14)
+    path = make_field(296, 200, edit=lambda lines: set_cell(lines, 30, "period", b'"12.5'))
+    report = validate_file(path)
+    assert [(p.line, p.code) for p in report.errors] == [(30, "unterminated-quote")]
+    cells = path.read_bytes().split(b"\n")[29]
+    assert cells[report.errors[0].col - 1:].startswith(b'"12.5')
+    assert report.stats is None
+
+
+def test_crlf_files_with_quotes_are_read_as_pandas_reads_them(make_field, set_cell) -> None:
+    path = make_field(296, 20, ending=b"\r\n", edit=lambda lines: set_cell(lines, 5, "ra", b'"12.5"'))
+    report = validate_file(path)
+    assert report.valid and report.rows == 20
+    spanning = make_field(297, 20, ending=b"\r\n", edit=lambda lines: set_cell(lines, 5, "ra", b'"1\r\n2"'))
+    report = validate_file(spanning)
+    assert [(p.line, p.column, p.code) for p in report.errors] == [(5, "ra", "not-a-number")]

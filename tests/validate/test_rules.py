@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import tempfile
 from pathlib import Path
@@ -117,7 +118,7 @@ def test_both_inclusive_and_exclusive_bounds_keep_the_tighter() -> None:
 
 
 # -- the property: engine and per-row jsonschema agree on every cell ------------------------------------
-_TEXT = st.text(alphabet="0123456789+-.eE x\"nai٣", max_size=8)
+_TEXT = st.text(alphabet="0123456789+-.eE x\"nai٣,\n", max_size=8)
 
 
 def _integers(column: str) -> st.SearchStrategy[str]:
@@ -177,29 +178,61 @@ def _edits(draw: st.DrawFn) -> list[tuple[int, str, str]]:
     return edits
 
 
+def _write_csv(names: list[str], rows: list[list[str]], rng: random.Random, quoting: float) -> tuple[str, dict]:
+    """RFC 4180 text of the rows, quoting at random (and wherever a cell needs it), and where each cell starts.
+
+    A cell must be quoted when it holds a comma or a line feed or starts with a quote; inside quotes a quote is
+    doubled. A quote inside an unquoted cell stays as it is (not RFC 4180, but every reader takes it literally).
+    Returns the text and {(row, column): (physical line, 1-based character position)}.
+    """
+    out = [",".join(names) + "\n"]
+    line, where = 2, {}
+    for i, row in enumerate(rows):
+        at = 0
+        for k, cell in enumerate(row):
+            if k:
+                out.append(",")
+                at += 1
+            where[(i, names[k])] = (line, at + 1)
+            must = "," in cell or "\n" in cell or cell.startswith('"')
+            text = '"' + cell.replace('"', '""') + '"' if must or rng.random() < quoting else cell
+            out.append(text)
+            line += text.count("\n")
+            at = len(text) - text.rfind("\n") - 1 if "\n" in text else at + len(text)
+        out.append("\n")
+        line += 1
+    return "".join(out), where
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_edits())
-@example([(0, "_id", "9223372036854775807"), (1, "Gaia_EDR3___id", "9223372036854775808")])
-@example([(0, "ra", "359.99999999999999999"), (1, "dec", "-0"), (2, "period", "1e-400")])
-@example([(0, "vnv_dnn", "0.071"), (1, "vnv_dnn", "1.00"), (2, "rrlyr_xgb", "7e-2")])
-@example([(3, "ccd", "٣"), (4, "quad", "+3"), (5, "filter", " 2")])
-@example([(0, "period", "1e400"), (1, "filter", "02"), (2, "field", "-0"), (3, "AllWISE___id", "-0")])
-def test_engine_and_per_row_jsonschema_agree(edits: list[tuple[int, str, str]]) -> None:
+@given(_edits(), st.sampled_from([0.0, 0.2, 1.0]), st.integers(0, 2**32))
+@example([(0, "_id", "9223372036854775807"), (1, "Gaia_EDR3___id", "9223372036854775808")], 0.0, 0)
+@example([(0, "ra", "359.99999999999999999"), (1, "dec", "-0"), (2, "period", "1e-400")], 0.0, 0)
+@example([(0, "vnv_dnn", "0.071"), (1, "vnv_dnn", "1.00"), (2, "rrlyr_xgb", "7e-2")], 1.0, 0)
+@example([(3, "ccd", "٣"), (4, "quad", "+3"), (5, "filter", " 2")], 0.2, 1)
+@example([(0, "period", "1e400"), (1, "filter", "02"), (2, "field", "-0"), (3, "AllWISE___id", "-0")], 0.0,
+         0)
+@example([(0, "ra", "12,5"), (1, "period", "1\n2"), (2, "ccd", '1"2'), (4, "dec", '"'), (5, "quad", "1")], 0.2,
+         2)
+def test_engine_and_per_row_jsonschema_agree(edits: list[tuple[int, str, str]], quoting: float, seed: int) -> None:
+    """Random cells, written with random RFC 4180 quoting: the engine finds exactly the cells jsonschema rejects,
+    at the line and character where each cell starts."""
     lines = field_csv_bytes(296, 6).decode().split("\n")[:-1]
     names = lines[0].split(",")
     rows = [line.split(",") for line in lines[1:]]
     for row, column, cell in edits:
         rows[row][names.index(column)] = cell
-    if any(all(c == "" for c in r) for r in rows):
-        return  # a row of nothing but empty cells is a blank line, a file-level rule
+    text, where = _write_csv(names, rows, random.Random(seed), quoting)
+    if "\n\n" in text:
+        return  # a row written as an empty line is a blank line, a file-level rule
     expected = set()
     for i, r in enumerate(rows):
         instance = {n: to_instance(KINDS[n], c) for n, c in zip(names, r, strict=True)}
-        expected |= {(i + 2, e.path[0]) for e in VALIDATOR.iter_errors(instance)}
+        expected |= {(*where[(i, e.path[0])], e.path[0]) for e in VALIDATOR.iter_errors(instance)}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "field_296.csv"
-        path.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         report = validate_file(path, settings=ValidationSettings(max_errors_per_file=10_000))
-    got = {(p.line, p.column) for p in report.errors if p.code in SCHEMA_CODES}
+    got = {(p.line, p.col, p.column) for p in report.errors if p.code in SCHEMA_CODES}
     assert got == expected
     assert report.error_count == len(report.errors)

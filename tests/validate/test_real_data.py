@@ -1,0 +1,47 @@
+"""SCoPe's published rows validate clean, plain or with every cell quoted, with the statistics csv computes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.scope import CLASS_COLUMNS, POSITIVE_THRESHOLD
+from bot.validate.engine import validate_file
+
+SCOPE = Path(__file__).parent.parent / "data" / "scope"
+
+
+def _expected(data: bytes) -> dict[str, object]:
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    counts: dict[str, dict[str, int]] = {"dnn": {}, "xgb": {}}
+    for column in CLASS_COLUMNS:
+        klass, model = column.rsplit("_", 1)
+        counts[model][klass] = sum(float(r[column]) >= POSITIVE_THRESHOLD for r in rows)
+    ra = [float(r["ra"]) for r in rows]
+    dec = [float(r["dec"]) for r in rows]
+    return {"rows": len(rows), "counts": counts, "sky": (min(ra), max(ra), min(dec), max(dec)),
+            "md5": hashlib.md5(data).hexdigest()}
+
+
+@pytest.mark.parametrize("name", ["field_296_100rows.csv", "field_296_100rows_v1.csv"])
+@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+def test_scope_published_rows_validate_clean(name: str, quoting: int, tmp_path: Path) -> None:
+    data = (SCOPE / name).read_bytes()
+    if quoting != csv.QUOTE_MINIMAL:  # the same rows as a writer that quotes every cell writes them
+        out = io.StringIO()
+        csv.writer(out, quoting=quoting, lineterminator="\n").writerows(csv.reader(io.StringIO(data.decode())))
+        data = out.getvalue().encode()
+    path = tmp_path / "field_296.csv"
+    path.write_bytes(data)
+    report = validate_file(path)
+    assert report.valid, report.errors
+    assert report.warnings == []
+    want = _expected(data)
+    s = report.stats
+    assert (s.rows, s.md5, s.class_counts) == (want["rows"], want["md5"], want["counts"])
+    assert (s.ra_min, s.ra_max, s.dec_min, s.dec_max) == want["sky"]
+    assert s.rows == 100
