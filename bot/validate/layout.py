@@ -38,7 +38,8 @@ class Layout:
     @property
     def blank(self) -> np.ndarray:
         """Records with nothing in them (an empty line), which pyarrow reads as a row of empty cells."""
-        return self.ends - self.starts == 0
+        empty: np.ndarray = self.ends - self.starts == 0
+        return empty
 
 
 def _separators(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:

@@ -159,7 +159,8 @@ class Locator:
             return None
         lay = self.layout()
         assert self._records is not None
-        return lay.lines[self._records].astype(np.int32)
+        lines: np.ndarray = lay.lines[self._records].astype(np.int32)
+        return lines
 
     def refused(self) -> list[tuple[int, int]]:
         """(line, cells) of each record pyarrow skipped for its cell count."""

@@ -70,7 +70,7 @@ class _PlainSource:
         return self.out
 
     def readinto(self, target: memoryview) -> int:
-        n = self.raw.readinto(target) or 0
+        n = self.raw.readinto(target) or 0  # type: ignore[attr-defined]  # every binary file object has it
         self.out += n
         if self.limit is not None and self.out > self.limit:
             raise StreamFailure(
