@@ -11,6 +11,10 @@ from bot.local.world import LocalWorld
 CURATOR, OUTSIDER, CONTRIBUTOR = "carol", "mallory", "ada-contributor"
 
 
+def one_field(field: int, rows: int = 40) -> dict[str, bytes]:
+    return {f"fields/field_{field}.csv": field_csv_bytes(field, rows, seed=5)}
+
+
 def two_fields() -> dict[str, bytes]:
     return {
         "fields/field_487.csv": field_csv_bytes(487, 80, seed=3),

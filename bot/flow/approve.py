@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, replace
 
 from bot import gitrepo
-from bot.errors import EXIT_FINDING, EXIT_OK, Finding, UsageError
+from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext, context_from_args
 from bot.flow.draft import merged_pulls, summaries
 from bot.flow.plan import open_published_catalog, release_base
@@ -24,6 +24,7 @@ from bot.flow.publish import concept_doi, publish_release
 from bot.flow.router import Payload, Router, dispatch_input
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import (
+    WHAT_CHECKS,
     WHO_CHECKS,
     Approval,
     ApprovalFacts,
@@ -123,20 +124,25 @@ def decide(
     pending: PendingRelease | None,
     pr_author: str,
     announced: bool,
+    who_checks: bool = True,
 ) -> Approval | Refusal:
-    """Every check an approval must pass; the cheap ones (who is asking) before any Zenodo call."""
+    """Every check an approval must pass; the cheap ones (who is asking) before any Zenodo call.
+
+    ``who_checks=False`` leaves out the checks on the person (a maintainer holding the Zenodo token).
+    """
     cfg = ctx.config
-    is_curator = approver.casefold() in {c.casefold() for c in cfg.approval.curators}
+    is_curator = who_checks and approver.casefold() in {c.casefold() for c in cfg.approval.curators}
     facts = ApprovalFacts(
         commenter=approver, permission=gh.permission(approver) if is_curator else Permission("none", "none"),
         pr_author=pr_author, curators=cfg.approval.curators, min_permission=cfg.approval.min_permission,
         allow_author=cfg.approval.allow_author, pending=pending, action=action,
     )
-    first = authorize(request, facts, WHO_CHECKS)
+    checks = WHO_CHECKS + WHAT_CHECKS if who_checks else WHAT_CHECKS
+    first = authorize(request, facts, WHO_CHECKS if who_checks else ())
     if isinstance(first, Refusal) or pending is None:
-        return first if isinstance(first, Refusal) else authorize(request, facts)
+        return first if isinstance(first, Refusal) else authorize(request, facts, checks)
     facts, problems = _what_is_pending(ctx, gh, facts, pending, announced)
-    verdict = authorize(request, facts)
+    verdict = authorize(request, facts, checks)
     if isinstance(verdict, Refusal):
         return verdict
     if problems:
@@ -225,6 +231,17 @@ def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int
 
 def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
     """Publish from the dispatch workflow: the sender must pass every check a curator's comment does."""
+    return _publish_by_hand(ctx, draft_id, sender, who_checks=True)
+
+
+def publish_by_hand(ctx: RunContext, draft_id: str) -> int:
+    """Publish from the command line: a maintainer holding the Zenodo token (who could publish on Zenodo's
+    page anyway), so only the checks on what is published apply; then the same publish path as a curator's
+    approval: publish, tag, GitHub release, status and the DOI on every pull request."""
+    return _publish_by_hand(ctx, draft_id, "", who_checks=False)
+
+
+def _publish_by_hand(ctx: RunContext, draft_id: str, sender: str, *, who_checks: bool) -> int:
     gh = ctx.github
     found = find_summary(ctx, gh, draft_id)
     if found is None:
@@ -234,53 +251,12 @@ def publish_dispatched(ctx: RunContext, draft_id: str, sender: str) -> int:
     number, body, pending = found
     announced = gh.find_sticky(number, published_marker(pending.version)) is not None
     verdict = decide(ctx, gh, ApprovalRequest(draft_id), approver=sender, action="created", pending=pending,
-                     pr_author=gh.pull(number).author, announced=announced)
+                     pr_author=gh.pull(number).author, announced=announced, who_checks=who_checks)
     if isinstance(verdict, Refusal):
         ctx.console.print(f"refused ({verdict.code}): {verdict.reason}")
         ctx.write_summary(f"Publishing draft {code_span(draft_id)} was refused: {verdict.reason}")
         return EXIT_FINDING
-    if ctx.dry_run:
-        drafts.publish_draft(ctx.zenodo, draft_id, expected_files=pending.checksums(),
-                             version=pending.version, publication_date=ctx.today, dry_run=True)
-        return EXIT_OK
     record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
-    ctx.console.print(f"published {record.version}: DOI {record.doi}")
-    ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
-    return EXIT_OK
-
-
-
-
-# -- a publish by a maintainer holding the token (the command line) ----------------------------------
-
-
-def publish_by_id(ctx: RunContext, draft_id: str) -> int:
-    """Publish a draft from the command line (a maintainer holding the Zenodo token).
-
-    The draft must be a complete, committed version of the configured record. In GitHub runs, publishing
-    by hand goes through ``approve.publish_dispatched``, which applies a curator's checks.
-    """
-    return _publish_checked(ctx, draft_id)
-
-
-def _publish_checked(ctx: RunContext, draft_id: str) -> int:
-    client = ctx.zenodo
-    draft = client.get_draft(draft_id)
-    latest = client.latest_record(ctx.config.zenodo.record)
-    if draft.concept_id != latest.concept_id:
-        raise Finding(f"draft {draft_id} is not a version of record {ctx.config.zenodo.record}",
-                      hint="check the draft id; `release-bot status` shows the pending draft")
-    files = client.draft_files(draft_id)
-    pending = [k for k, f in files.items() if not f.committed]
-    if pending or not files:
-        raise Finding(f"draft {draft_id} has uncommitted or no files ({', '.join(pending) or 'empty'})",
-                      hint="rerun `release-bot draft` to complete the draft")
-    if not draft.version:
-        raise Finding(f"draft {draft_id} has no version", hint="rerun `release-bot draft`")
-    record = drafts.publish_draft(
-        client, draft_id, expected_files={k: f.md5 or "" for k, f in files.items()},
-        version=draft.version, publication_date=ctx.today, dry_run=ctx.dry_run,
-    )
     if not ctx.dry_run:
         ctx.console.print(f"published {record.version}: DOI {record.doi}")
         ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
@@ -291,9 +267,7 @@ def run_publish(args: argparse.Namespace) -> int:
     if not args.draft.isdigit():
         raise UsageError(f"--draft {args.draft!r} is not a Zenodo record id", hint="digits only")
     ctx = context_from_args(args, dry_run=args.dry_run)
-    return publish_by_id(ctx, args.draft)
-
-
+    return publish_by_hand(ctx, args.draft)
 
 
 # -- the events this stage handles -------------------------------------------------------------------

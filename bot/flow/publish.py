@@ -45,7 +45,13 @@ def publish_release(
         expected_files=pending.checksums(),
         version=approval.version,
         publication_date=ctx.today,
+        dry_run=ctx.dry_run,
     )
+    if ctx.dry_run:  # verified and listed the Zenodo writes; name the GitHub ones and stop
+        ctx.console.print(f"dry run (GitHub): tag {tag} at {approval.commit_sha[:12]}, release {tag}, status "
+                          f"on {approval.commit_sha[:12]}, the DOI on PR(s) {', '.join(map(str, approval.prs))}",
+                          markup=False)
+        return record
     steps.finished("publish")
     doi = record.doi or approval.doi
     gh.create_tag(tag, approval.commit_sha, f"SCoPe catalog {approval.version} ({doi})")

@@ -81,10 +81,10 @@ def test_cli_draft_then_publish(world, capsys, monkeypatch, tmp_path):
         monkeypatch.delenv(name)
     assert main(["draft", "--workdir", str(tmp_path / "w")]) == 0
     (draft,) = world.zenodo.drafts_of(world.concept_id)
-    assert main(["publish", "--draft", draft["id"], "--dry-run"]) == 0
+    # Publishing tags and announces on GitHub too (the one publish path): without GitHub it is a usage error.
+    assert main(["publish", "--draft", draft["id"]]) == 2
+    assert "GitHub is not configured" in capsys.readouterr().err
     assert len(world.zenodo.published_versions(world.concept_id)) == 1
-    assert main(["publish", "--draft", draft["id"]]) == 0
-    assert len(world.zenodo.published_versions(world.concept_id)) == 2
     assert main(["publish", "--draft", "abc"]) == 2
 
 
