@@ -41,7 +41,14 @@ def _parser() -> argparse.ArgumentParser:
         help="release configuration (default: release-config.yaml in the current directory)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _data_commands(sub)
+    _release_commands(sub)
+    _local_commands(sub)
+    return parser
 
+
+def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands that work on files alone: validate, build, notes."""
     p = sub.add_parser("validate", help="check field files against the catalog schema")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="field files or folders; in a pull_request run, default: the PR's changed field files")
@@ -65,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--previous-version", default=None, metavar="VERSION",
                    help="last published version (default: read from the latest tag)")
 
+
+def _release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The stages of a release, by hand or from the workflows: draft, publish, status, handle-event."""
     p = sub.add_parser("draft", help="prepare the Zenodo draft of the next version (no publishing)")
     p.add_argument("--base", default=None, metavar="REF", help="last released commit (default: latest tag)")
     p.add_argument("--head", default="HEAD", metavar="REF", help="commit to release (default HEAD)")
@@ -80,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("handle-event", help="entry point of the GitHub workflows (reads the GITHUB_* environment)")
 
+
+def _local_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The bundled servers and the demo that runs a release against them."""
     p = sub.add_parser("demo", help="a whole release against the bundled local Zenodo and GitHub servers")
     p.add_argument("--workdir", default="demo-workdir", metavar="DIR",
                    help="where the demo keeps its state (default: ./demo-workdir)")
@@ -97,7 +110,6 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve-github", help="run the bundled GitHub-compatible server on loopback")
     p.add_argument("--port", type=int, default=5900, help="TCP port on 127.0.0.1 (default 5900; 0 picks one)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -367,23 +367,58 @@ def build_catalog(
     folder = _normalise_folder(folder if folder is not None else (previous.folder if previous else ""))
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-
-    previous_fields = set(previous.fields) if previous else set()
-    new_by_field = {nf.field: nf for nf in new_fields}
-    added = sorted(set(new_by_field) - previous_fields)
-    replaced = sorted(set(new_by_field) & previous_fields)
-    carried = sorted(previous_fields - remove_set - set(new_by_field))
-    fields = sorted([*added, *replaced, *carried])
-    if not fields:
-        raise CatalogError(
-            "the new catalog would hold no fields",
-            hint="keep at least one field, or add field files",
-            location="catalog",
-        )
-    zip_name = catalog_zip_name(len(fields))
-    old_manifest = previous.manifest if previous else None
-
+    sets = _FieldSets.of(previous, new_fields, remove_set)
+    zip_name = catalog_zip_name(len(sets.fields))
     # New members first: their compressed sizes are needed to lay the zip out.
+    compressed, temp_files = _compress_new(new_fields, workdir, compression_level, progress, on_compressed)
+    members, data, records = _members(previous, sets, {nf.field: nf for nf in new_fields}, compressed, folder,
+                                      version_label)
+    manifest = build_manifest(zip_name, records)
+    members.append(_manifest_member(manifest, compression_level, data))
+    try:
+        layout = ZipLayout.plan(members, force_zip64=force_zip64)
+    except ValueError as exc:  # a non-field member clashing with a field's new name
+        raise CatalogError(str(exc), hint="rename or drop the clashing member", location=zip_name) from None
+    check_file_size(zip_name, layout.size, max_file_bytes=max_file_bytes)
+    return CatalogBuild(
+        zip_name=zip_name, fields_json=dump_fields_json(sets.fields), manifest=manifest, layout=layout,
+        data=_assign_runs(data), previous=previous, added=sets.added, replaced=sets.replaced,
+        removed=sorted(remove_set), carried=sets.carried, verify=verify, temp_files=temp_files,
+    )
+
+
+@dataclass(frozen=True)
+class _FieldSets:
+    """Which fields the new catalog holds, and why."""
+
+    added: list[int]
+    replaced: list[int]
+    carried: list[int]
+
+    @property
+    def fields(self) -> list[int]:
+        return sorted([*self.added, *self.replaced, *self.carried])
+
+    @classmethod
+    def of(cls, previous: PreviousCatalog | None, new_fields: list[NewField], remove: set[int]) -> _FieldSets:
+        previous_fields = set(previous.fields) if previous else set()
+        new = {nf.field for nf in new_fields}
+        sets = cls(sorted(new - previous_fields), sorted(new & previous_fields),
+                   sorted(previous_fields - remove - new))
+        if not sets.fields:
+            raise CatalogError(
+                "the new catalog would hold no fields",
+                hint="keep at least one field, or add field files",
+                location="catalog",
+            )
+        return sets
+
+
+def _compress_new(
+    new_fields: list[NewField], workdir: Path, level: int, progress: bool,
+    on_compressed: Callable[[int, CompressedMember], None] | None,
+) -> tuple[dict[int, CompressedMember], list[Path]]:
+    """The new members, deflated (or as the validation pass already deflated them), and their temp files."""
     compressed: dict[int, CompressedMember] = {}
     temp_files: list[Path] = []
     total_in = sum(_gz_size_hint(nf.path) for nf in new_fields if nf.compressed is None)
@@ -398,7 +433,7 @@ def build_catalog(
                 fd, tmp = tempfile.mkstemp(prefix=f".field_{nf.field}.", suffix=".deflate", dir=workdir)
                 os.close(fd)
                 temp_files.append(Path(tmp))
-                member = compress_file(nf.path, Path(tmp), level=compression_level, on_progress=tick)
+                member = compress_file(nf.path, Path(tmp), level=level, on_progress=tick)
                 _check_against_validation(nf, member)
                 compressed[nf.field] = member
                 if on_compressed is not None:
@@ -407,28 +442,28 @@ def build_catalog(
         for f in temp_files:
             f.unlink(missing_ok=True)
         raise
+    return compressed, temp_files
 
+
+def _members(
+    previous: PreviousCatalog | None, sets: _FieldSets, new_by_field: dict[int, NewField],
+    compressed: dict[int, CompressedMember], folder: str, version_label: str | None,
+) -> tuple[list[MemberInfo], list[_Data], list[dict[str, Any]]]:
+    """The zip's members in order (fields, then the previous zip's other members), their data and the
+    manifest's records."""
     members: list[MemberInfo] = []
     data: list[_Data] = []
     records: list[dict[str, Any]] = []
-    for field in fields:
+    old_manifest = previous.manifest if previous else None
+    for field in sets.fields:
         name = member_name(field, folder)
         if field in compressed:
             nf, cm = new_by_field[field], compressed[field]
             members.append(cm.info(name))
             data.append(_New(cm))
             rows = nf.rows if nf.rows is not None else cm.rows
-            records.append(
-                field_record(
-                    field,
-                    name,
-                    rows=rows,
-                    md5=cm.md5,
-                    size=cm.size,
-                    source=source_record(nf.provenance, version_label),
-                    figures=nf.figures,
-                )
-            )
+            records.append(field_record(field, name, rows=rows, md5=cm.md5, size=cm.size,
+                                        source=source_record(nf.provenance, version_label), figures=nf.figures))
         else:
             assert previous is not None
             entry = previous.field_entries[field]
@@ -439,34 +474,15 @@ def build_catalog(
         for entry in sorted(previous.other_entries, key=lambda e: e.name):
             members.append(entry.info())
             data.append(_Carried(entry, previous.region_ends[entry.index], run=-1))
+    return members, data, records
 
-    manifest = build_manifest(zip_name, records)
+
+def _manifest_member(manifest: dict[str, Any], level: int, data: list[_Data]) -> MemberInfo:
+    """MANIFEST.json, deflated in memory; its data joins ``data``."""
     manifest_bytes = dump_manifest(manifest)
-    packed = deflate_bytes(manifest_bytes, compression_level)
-    members.append(
-        MemberInfo(MANIFEST_NAME, DEFLATED, zlib.crc32(manifest_bytes), len(packed), len(manifest_bytes))
-    )
+    packed = deflate_bytes(manifest_bytes, level)
     data.append(_InMemory(packed))
-
-    try:
-        layout = ZipLayout.plan(members, force_zip64=force_zip64)
-    except ValueError as exc:  # a non-field member clashing with a field's new name
-        raise CatalogError(str(exc), hint="rename or drop the clashing member", location=zip_name) from None
-    check_file_size(zip_name, layout.size, max_file_bytes=max_file_bytes)
-    return CatalogBuild(
-        zip_name=zip_name,
-        fields_json=dump_fields_json(fields),
-        manifest=manifest,
-        layout=layout,
-        data=_assign_runs(data),
-        previous=previous,
-        added=added,
-        replaced=replaced,
-        removed=sorted(remove_set),
-        carried=carried,
-        verify=verify,
-        temp_files=temp_files,
-    )
+    return MemberInfo(MANIFEST_NAME, DEFLATED, zlib.crc32(manifest_bytes), len(packed), len(manifest_bytes))
 
 
 def _assign_runs(data: list[_Data]) -> list[_Data]:

@@ -169,7 +169,6 @@ def render_summary(
     concept_doi: str | None = None,
 ) -> str:
     """The whole sticky comment: marker, state, what the release will be, its notes, how to approve it."""
-    counts = {c: sum(1 for f in state.files.values() if f.change == c) for c in _CHANGES}
     was = f" (was {code_span(previous_version)})" if previous_version else ""
     draft = link(state.draft_id, draft_url) if draft_url else code_span(state.draft_id)
     lines = [
@@ -193,21 +192,33 @@ def render_summary(
             f"This draft gathers {len(state.prs)} merged pull requests ({_pr_list(state.prs)}); "
             "publishing it releases all of them.",
         ]
-    lines += [
-        "",
-        f"#### Files ({counts['added']} added, {counts['replaced']} replaced, {counts['carried']} carried"
-        + (f", {len(state.removed)} removed" if state.removed else "")
-        + ")",
+    lines += ["", *_files_section(state), "", *_notes_section(notes_markdown), "", *_approve_section(state, command)]
+    return "\n".join(lines) + "\n"
+
+
+def _files_section(state: SummaryState) -> list[str]:
+    counts = {c: sum(1 for f in state.files.values() if f.change == c) for c in _CHANGES}
+    removed = f", {len(state.removed)} removed" if state.removed else ""
+    return [
+        f"#### Files ({counts['added']} added, {counts['replaced']} replaced, {counts['carried']} carried{removed})",
         "",
         *_files_table(state),
-        "",
+    ]
+
+
+def _notes_section(notes_markdown: str) -> list[str]:
+    return [
         "#### Release notes",
         "<sub>Curators may edit the notes between the markers; the next rebuild keeps the edits.</sub>",
         "",
         NOTES_START,
         neutralise_comment_markers(notes_markdown.strip("\n")),
         NOTES_END,
-        "",
+    ]
+
+
+def _approve_section(state: SummaryState, command: str) -> list[str]:
+    return [
         "#### To publish",
         "A curator listed in `release-config.yaml`, with write access and not the author of these changes, "
         "comments (as the first line of a new comment):",
@@ -219,7 +230,6 @@ def render_summary(
         "<sub>A new merge that changes the field files updates this draft and this comment; "
         "approve the latest draft id.</sub>",
     ]
-    return "\n".join(lines) + "\n"
 
 
 def render_superseded(newer_pr_url: str) -> str:

@@ -213,6 +213,23 @@ def credit(
     return tuple(logins.values()), other
 
 
+def _light_curves(
+    before: Sequence[int], changes: Sequence[FieldChange], rows_before: Mapping[int, int]
+) -> tuple[int | None, int | None]:
+    """Light curves in the catalog before and after, when every figure needed is known."""
+    if not all(f in rows_before for f in before):
+        return None, None
+    lc_before = lc_after = sum(rows_before[f] for f in before)
+    for c in changes:
+        if c.kind != "added":
+            lc_after -= rows_before.get(c.field, 0)
+        if c.kind != "removed":
+            if c.rows is None:
+                return lc_before, None
+            lc_after += c.rows
+    return lc_before, lc_after
+
+
 def assemble_changeset(
     kinds: Mapping[int, tuple[ChangeKind, str | None]],
     *,
@@ -248,18 +265,7 @@ def assemble_changeset(
     after = set(before)
     for c in changes:
         (after.discard if c.kind == "removed" else after.add)(c.field)
-    lc_before = sum(rows_before[f] for f in before) if all(f in rows_before for f in before) else None
-    lc_after = None
-    if lc_before is not None:
-        lc_after = lc_before
-        for c in changes:
-            if c.kind != "added":
-                lc_after -= rows_before.get(c.field, 0)
-            if c.kind != "removed":
-                if c.rows is None:
-                    lc_after = None
-                    break
-                lc_after += c.rows
+    lc_before, lc_after = _light_curves(before, changes, rows_before)
     logins, other = credit(pulls, commit_authors, ignore_logins)
     url = f"{repo_url.rstrip('/')}/commit/{merge_commit}" if repo_url else None
     return ChangeSet(

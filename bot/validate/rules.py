@@ -415,61 +415,71 @@ def finite_language(pattern: str) -> set[str] | None:
     if items[0] != (sre.AT, sre.AT_BEGINNING) or items[-1] not in ((sre.AT, sre.AT_END), (sre.AT, sre.AT_END_STRING)):
         return None
 
-    def seq(nodes: list[Any]) -> set[str] | None:
-        out = {""}
-        for node in nodes:
-            part = one(node)
+    return _sequence(items[1:-1])
+
+
+def _sequence(nodes: list[Any]) -> set[str] | None:
+    out = {""}
+    for node in nodes:
+        part = _one_node(node)
+        if part is None:
+            return None
+        out = {a + b for a in out for b in part}
+        if len(out) > _VOCABULARY_LIMIT:
+            return None
+    return out
+
+
+def _one_node(node: tuple[Any, Any]) -> set[str] | None:
+    op, arg = node
+    if op is sre.LITERAL:
+        return {chr(arg)}
+    if op is sre.IN:
+        return _char_class(arg)
+    if op is sre.SUBPATTERN:
+        _group, add, remove, sub = arg
+        return _sequence(list(sub)) if not add and not remove else None
+    if op is sre.BRANCH:
+        out: set[str] = set()
+        for alternative in arg[1]:
+            part = _sequence(list(alternative))
             if part is None:
                 return None
-            out = {a + b for a in out for b in part}
-            if len(out) > _VOCABULARY_LIMIT:
-                return None
+            out |= part
         return out
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        return _repeat(*arg)
+    return None
 
-    def one(node: tuple[Any, Any]) -> set[str] | None:
-        op, arg = node
-        if op is sre.LITERAL:
-            return {chr(arg)}
-        if op is sre.IN:
-            chars: set[str] = set()
-            for kind, value in arg:
-                if kind is sre.LITERAL:
-                    chars.add(chr(value))
-                elif kind is sre.RANGE and value[1] - value[0] < 256:
-                    chars |= {chr(x) for x in range(value[0], value[1] + 1)}
-                else:
-                    return None
-            return chars
-        if op is sre.SUBPATTERN:
-            _group, add, remove, sub = arg
-            return seq(list(sub)) if not add and not remove else None
-        if op is sre.BRANCH:
-            out: set[str] = set()
-            for alternative in arg[1]:
-                part = seq(list(alternative))
-                if part is None:
-                    return None
-                out |= part
-            return out
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-            lo, hi, sub = arg
-            if hi is sre.MAXREPEAT or hi > 64:
-                return None
-            body = seq(list(sub))
-            if body is None:
-                return None
-            out, power = set(), {""}
-            for k in range(hi + 1):
-                if k >= lo:
-                    out |= power
-                if k < hi:
-                    power = {a + b for a in power for b in body}
-                if len(out) > _VOCABULARY_LIMIT or len(power) > _VOCABULARY_LIMIT:
-                    return None
-            return out
+
+def _char_class(items: list[tuple[Any, Any]]) -> set[str] | None:
+    chars: set[str] = set()
+    for kind, value in items:
+        if kind is sre.LITERAL:
+            chars.add(chr(value))
+        elif kind is sre.RANGE and value[1] - value[0] < 256:
+            chars |= {chr(x) for x in range(value[0], value[1] + 1)}
+        else:
+            return None
+    return chars
+
+
+def _repeat(lo: int, hi: Any, sub: Any) -> set[str] | None:
+    if hi is sre.MAXREPEAT or hi > 64:
         return None
-
-    return seq(items[1:-1])
+    body = _sequence(list(sub))
+    if body is None:
+        return None
+    out: set[str] = set()
+    power = {""}
+    for k in range(hi + 1):
+        if k >= lo:
+            out |= power
+        if k < hi:
+            power = {a + b for a in power for b in body}
+        if len(out) > _VOCABULARY_LIMIT or len(power) > _VOCABULARY_LIMIT:
+            return None
+    return out
 
 
 def _bound(spec: dict[str, Any], inclusive: str, exclusive: str, tighter: Any, name: str) -> Bound | None:

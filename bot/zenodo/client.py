@@ -239,17 +239,7 @@ class ZenodoClient:
         """
         failures = rate_waits = 0
         while True:
-            headers = {"Accept": accept}
-            kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout, "stream": stream}
-            opened: BinaryIO | None = None
-            if json is not None:
-                kwargs["json"] = json
-            if body is not None:
-                opened = body()
-                headers["Content-Type"] = OCTET_STREAM
-                headers["Content-Length"] = str(size)
-                kwargs["data"] = _StreamingBody(opened, int(size or 0), on_read)
-                kwargs["timeout"] = (self.timeout, self.upload_timeout)
+            kwargs, opened = self._request_options(accept, stream, json, body, size, on_read)
             try:
                 try:
                     resp = self._send(method, path, **kwargs)
@@ -281,6 +271,24 @@ class ZenodoClient:
                     done = reconcile()
                     if done is not None:
                         return done
+
+    def _request_options(
+        self, accept: str, stream: bool, json: Any, body: Callable[[], BinaryIO] | None, size: int | None,
+        on_read: Callable[[int], None] | None,
+    ) -> tuple[dict[str, Any], BinaryIO | None]:
+        """requests' keyword arguments for one attempt, and the body it opened (closed after the attempt)."""
+        headers = {"Accept": accept}
+        kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout, "stream": stream}
+        opened: BinaryIO | None = None
+        if json is not None:
+            kwargs["json"] = json
+        if body is not None:
+            opened = body()
+            headers["Content-Type"] = OCTET_STREAM
+            headers["Content-Length"] = str(size)
+            kwargs["data"] = _StreamingBody(opened, int(size or 0), on_read)
+            kwargs["timeout"] = (self.timeout, self.upload_timeout)
+        return kwargs, opened
 
     @staticmethod
     def _summary(resp: requests.Response) -> str | None:
