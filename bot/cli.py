@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "publish": "bot.flow.approve:run_publish",
     "status": "bot.flow.status:run_status",
     "handle-event": "bot.events:run",
+    "approve-filter": "bot.events:run_approve_filter",
+    "approve-unprocessed": "bot.events:run_approve_unprocessed",
     "demo": "bot.local.demo:run",
     "serve-zenodo": "bot.local.zenodo_server:run",
     "serve-github": "bot.local.github_server:run",
@@ -89,6 +91,12 @@ def _release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("handle-event", help="entry point of the GitHub workflows (reads the GITHUB_* environment)")
+    sub.add_parser("approve-filter", help="approve workflow, first job: is this comment a curator's well-formed "
+                   "approval? (step outputs approve, draft_id; replies to malformed or unpermitted ones)")
+    p = sub.add_parser("approve-unprocessed", help="approve workflow, last job: reply to an approval whose "
+                       "publishing job was cancelled or failed without replying")
+    p.add_argument("--result", required=True, metavar="RESULT",
+                   help="the publishing job's result (needs.<job>.result: cancelled, failure, skipped, ...)")
 
 
 def _local_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.errors import EXIT_OK
-from bot.flow import approve, draft, pr_check, status
+from bot.flow import approve, draft, pr_check, recover, status
 from bot.flow.context import context_from_env, load_trusted_config
-from bot.flow.router import DISPATCH, Payload, Router, dispatch_input, read_payload
+from bot.flow.router import DISPATCH, Handler, Payload, Router, dispatch_input, read_payload
 from bot.redact import redacting_output
 
 ROUTER = Router(pr_check.router, draft.router, approve.router, status.router)
@@ -34,11 +34,11 @@ def _trusted_ref(event: str, payload: Payload, env: Mapping[str, str]) -> str | 
     return env.get("GITHUB_SHA") if event == "push" else "HEAD"
 
 
-def handle(env: Mapping[str, str], config: Config | None = None) -> int:
-    """Run the handler of the event described by ``env`` (the GitHub Actions environment)."""
+def handle(env: Mapping[str, str], config: Config | None = None, handler: Handler | None = None) -> int:
+    """Run the handler of the event described by ``env`` (the GitHub Actions environment), or ``handler``."""
     event = env.get("GITHUB_EVENT_NAME", "")
     payload = read_payload(env)
-    handler = ROUTER.handler_for(event, payload)
+    handler = handler or ROUTER.handler_for(event, payload)
     if handler is None:
         print(f"nothing to do for {event} ({payload.get('action')})")
         return EXIT_OK
@@ -54,3 +54,22 @@ def handle(env: Mapping[str, str], config: Config | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     return handle(os.environ)
+
+
+# -- the approval workflow's first and last jobs (outside the release queue) --------------------------
+
+
+def approve_filter(env: Mapping[str, str]) -> int:
+    return handle(env, handler=recover.on_approval_filter)
+
+
+def approve_unprocessed(env: Mapping[str, str], result: str) -> int:
+    return handle(env, handler=lambda ctx, payload: recover.on_unprocessed(ctx, payload, result))
+
+
+def run_approve_filter(args: argparse.Namespace) -> int:
+    return approve_filter(os.environ)
+
+
+def run_approve_unprocessed(args: argparse.Namespace) -> int:
+    return approve_unprocessed(os.environ, args.result)

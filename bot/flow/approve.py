@@ -21,6 +21,7 @@ from bot.flow.context import RunContext, context_from_args
 from bot.flow.draft import merged_pulls, summaries
 from bot.flow.plan import open_published_catalog, release_base
 from bot.flow.publish import concept_doi, publish_release
+from bot.flow.redraft import request_redraft
 from bot.flow.router import Payload, Router, dispatch_input
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import (
@@ -291,8 +292,12 @@ def on_issue_comment(ctx: RunContext, payload: Payload) -> int:
             action=str(payload.get("action") or ""),
         ),
     )
+    if outcome.kind in ("refused", "published"):
+        ctx.set_output("replied", "true")  # the approve workflow's last job replies only when this did not
     if outcome.kind == "refused" and outcome.refusal is not None:
         print(f"approval refused ({outcome.refusal.code})", file=sys.stderr)
+        if outcome.refusal.code == "stale":  # the push run that would redraft may have been dropped
+            request_redraft(ctx, ctx.github, "an approval found the default branch ahead of the summary")
         return EXIT_FINDING
     if outcome.kind == "published" and outcome.record is not None:
         version = outcome.state.version if outcome.state else ""

@@ -40,6 +40,7 @@ class RunContext:
     zenodo_api_url: str | None = None
     zenodo_token: str | None = None
     step_summary: Path | None = None
+    step_output: Path | None = None  # $GITHUB_OUTPUT: what later jobs read as this job's outputs
     dry_run: bool = False
     today: str = field(default_factory=lambda: dt.date.today().isoformat())
     # The two platforms, built on first use and then shared by every stage of the run (tests pass fakes).
@@ -66,6 +67,14 @@ class RunContext:
         if self.step_summary is not None:
             with self.step_summary.open("a", encoding="utf-8") as out:
                 out.write(redact(markdown.rstrip("\n"), self.secrets()) + "\n\n")
+
+    def set_output(self, name: str, value: str) -> None:
+        """A step output (``name=value`` in $GITHUB_OUTPUT); values here are the bot's own, one line each."""
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"output {name!r} must be one line")
+        if self.step_output is not None:
+            with self.step_output.open("a", encoding="utf-8") as out:
+                out.write(f"{name}={value}\n")
 
     @property
     def github(self) -> GitHubAdapter:
@@ -125,6 +134,7 @@ def context_from_env(env: Mapping[str, str], config: Config | None = None, **ove
         zenodo_api_url=env.get("ZENODO_API_URL") or None,
         zenodo_token=env.get(DEFAULT_ZENODO_TOKEN_ENV) or None,
         step_summary=Path(summary) if summary else None,
+        step_output=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
     )
     for key, value in overrides.items():
         setattr(ctx, key, value)

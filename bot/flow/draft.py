@@ -29,6 +29,7 @@ from bot.flow.plan import (
     plan_release,
     prepare_release,
 )
+from bot.flow.redraft import follow_default_branch
 from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
@@ -222,9 +223,15 @@ def on_push(ctx: RunContext, payload: Payload) -> int:
     if payload.get("ref") != f"refs/heads/{default}":
         print(f"push to {payload.get('ref')!r} is not the default branch: nothing to release")
         return EXIT_OK
-    return draft_for_push(ctx, head=payload.get("after") or gitrepo.resolve(ctx.repo_dir, "HEAD"))
+    head = gitrepo.resolve(ctx.repo_dir, payload.get("after") or "HEAD")
+    code = draft_for_push(ctx, head=head)
+    follow_default_branch(ctx, head)  # a push run queued meanwhile may have been dropped
+    return code
 
 
 @router.register("workflow_dispatch", action="draft")
 def on_dispatch_draft(ctx: RunContext, payload: Payload) -> int:
-    return draft_for_push(ctx, head=gitrepo.resolve(ctx.repo_dir, "HEAD"))
+    head = gitrepo.resolve(ctx.repo_dir, "HEAD")
+    code = draft_for_push(ctx, head=head)
+    follow_default_branch(ctx, head)
+    return code

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
+from bot.flow import recover
 from bot.flow.context import RunContext, context_from_args
 from bot.flow.plan import open_published_catalog
 from bot.flow.router import Payload, Router
@@ -85,7 +86,14 @@ def run_status(args: argparse.Namespace) -> int:
     return report_status(context_from_args(args), fmt=args.format)
 
 
-@router.register("schedule")
 @router.register("workflow_dispatch", action="status")
 def on_status(ctx: RunContext, payload: Payload) -> int:
     return report_status(ctx, fmt="text")
+
+
+@router.register("schedule")
+def on_schedule(ctx: RunContext, payload: Payload) -> int:
+    """The weekly check: the status, and a new draft run for field changes no draft covers (a dropped run)."""
+    code = report_status(ctx, fmt="text")
+    recover.redraft_if_behind(ctx, ctx.github)
+    return code

@@ -350,6 +350,16 @@ class GitHubAdapter:
             lambda: None,
         )
 
+    def dispatch_workflow(self, workflow: str, ref: str, inputs: dict[str, str]) -> None:
+        """Start ``workflow`` (a file name under .github/workflows) on ``ref`` through ``workflow_dispatch``.
+
+        The one event a run's GITHUB_TOKEN may start another run with (needs ``actions: write``). GitHub
+        answers 204 and no run id. Not retried after a 5xx: a second run would only queue a second draft.
+        """
+        url = f"{self._repo.url}/actions/workflows/{quote(workflow, safe='')}/dispatches"
+        with self._call(f"start workflow {workflow} on {ref}"):
+            self._gh.requester.requestJsonAndCheck("POST", url, input={"ref": ref, "inputs": inputs})
+
     def branch_head(self, branch: str) -> str:
         with self._call(f"read branch {branch!r}"):
             return self._repo.get_branch(branch).commit.sha

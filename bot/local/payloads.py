@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-EVENT_NAMES = ("pull_request", "push", "issue_comment", "workflow_dispatch")
+EVENT_NAMES = ("pull_request", "push", "issue_comment", "workflow_dispatch", "schedule")
 PULL_ACTIONS = ("opened", "synchronize", "reopened", "closed", "edited", "labeled", "unlabeled",
                 "ready_for_review")
 COMMENT_ACTIONS = ("created", "edited", "deleted")

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -42,12 +42,17 @@ OWNER, REPO = "ztf-scope", "scope-catalog"
 SEED_FIELDS = (296, 297, 423)
 
 
+# The inputs of .github/workflows/dispatch.yml (name -> required); a test holds the two in step.
+DISPATCH_INPUTS = {"action": True, "draft_id": False, "dry_run": False}
+
+
 @dataclass
 class EventRun:
     code: int
     stdout: str
     stderr: str
     summary: str  # what the run appended to $GITHUB_STEP_SUMMARY
+    outputs: dict[str, str] = field(default_factory=dict)  # what it wrote to $GITHUB_OUTPUT
 
 
 def seed_manifest(csvs: Mapping[int, bytes], version: str = "v1.0.0") -> bytes:
@@ -138,6 +143,7 @@ class LocalWorld:
         gh.add_token(READONLY_TOKEN, BOT_LOGIN, write=False)
         for login in self.writers:
             gh.set_permission(login, "write")
+        gh.add_workflow("dispatch.yml", DISPATCH_INPUTS)
         self._init_origin()
         return self
 
@@ -291,8 +297,9 @@ class LocalWorld:
         return env
 
     def run(self, env: dict[str, str], *, checkout: str, in_process: bool = True,
-            extra_env: Mapping[str, str] | None = None, crash_after: str | None = None) -> EventRun:
-        """Check out ``checkout`` in the workspace and run ``release-bot handle-event`` with ``env``.
+            extra_env: Mapping[str, str] | None = None, crash_after: str | None = None,
+            argv: tuple[str, ...] = ("handle-event",)) -> EventRun:
+        """Check out ``checkout`` in the workspace and run ``release-bot <argv>`` (handle-event) with ``env``.
 
         ``crash_after`` names a step (see ``bot.steps``) after which the run dies, as a runner might.
         """
@@ -301,16 +308,18 @@ class LocalWorld:
                 **env, **dict(extra_env or {})}
         if crash_after is not None and not in_process:
             raise ValueError("a crash can be rehearsed only in process")
+        for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):  # each job starts with its own, empty files
+            Path(env[name]).write_text("", encoding="utf-8")
         if in_process:
             with simulated_crash(crash_after):
-                code, out, err = _run_in_process(full)
+                code, out, err = _run_in_process(full, argv)
         else:
-            done = subprocess.run([sys.executable, "-m", "bot.cli", "handle-event"], env=full, cwd=self.workspace,
+            done = subprocess.run([sys.executable, "-m", "bot.cli", *argv], env=full, cwd=self.workspace,
                                   capture_output=True, text=True, check=False)
             code, out, err = done.returncode, done.stdout, done.stderr
-        summary_path = Path(env["GITHUB_STEP_SUMMARY"])
-        summary = summary_path.read_text() if summary_path.exists() else ""
-        return EventRun(code, out, err, summary)
+        summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+        outputs = dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if line)
+        return EventRun(code, out, err, summary, outputs)
 
     # -- the four events --------------------------------------------------------------------------------
     def merge_ref(self, number: int) -> str:
@@ -342,6 +351,42 @@ class LocalWorld:
         main = self.git("rev-parse", "main")
         return self.run(self.env("issue_comment", payload, main), checkout=main, **kw)
 
+    def approve_workflow(self, number: int, login: str, body: str, *, publish: str = "run") -> dict[str, EventRun]:
+        """Post a comment and run approve.yml's jobs as GitHub would: ``filter``; ``publish`` when the filter
+        says so (``publish="cancelled"``: GitHub dropped it from the queue before it ran); ``unprocessed`` when
+        publish did not reply. Returns the runs by job id."""
+        comment_id = self.comment(number, login, body)
+        payload = payloads.issue_comment_event("created", number, comment_id, body, login,
+                                               repo=self.github.repo_payload(),
+                                               comment=self.github.comment_payload(comment_id))
+        main = self.git("rev-parse", "main")
+        runs = {"filter": self.run(self.env("issue_comment", payload, main, zenodo_token=None), checkout=main,
+                                   argv=("approve-filter",))}
+        if runs["filter"].outputs.get("approve") != "true":
+            return runs
+        result = "cancelled"
+        if publish == "run":
+            runs["publish"] = self.run(self.env("issue_comment", payload, main), checkout=main)
+            result = "success" if runs["publish"].code == 0 else "failure"
+        if runs.get("publish") is None or runs["publish"].outputs.get("replied") != "true":
+            env = self.env("issue_comment", payload, main, zenodo_token=None)
+            runs["unprocessed"] = self.run(env, checkout=main, argv=("approve-unprocessed", "--result", result))
+        return runs
+
+    def schedule(self, **kw: Any) -> EventRun:
+        """The weekly status workflow (``schedule``), on the default branch."""
+        main = self.git("rev-parse", "main")
+        payload = {"schedule": "17 6 * * 1", "repository": self.github.repo_payload()}
+        return self.run(self.env("schedule", payload, main), checkout=main, **kw)
+
+    def run_dispatches(self) -> list[EventRun]:
+        """Run the workflow_dispatch runs the bot asked for (``github.dispatches``), oldest first, once each."""
+        done: list[EventRun] = []
+        while self.github.dispatches:
+            asked = self.github.dispatches.pop(0)
+            done.append(self.dispatch(asked["inputs"], sender=BOT_LOGIN))
+        return done
+
     def approve(self, number: int, login: str, body: str, **kw: Any) -> EventRun:
         """Post a comment as ``login`` and run the comment workflow on it."""
         comment_id = self.comment(number, login, body)
@@ -353,8 +398,17 @@ class LocalWorld:
         return self.run(self.env("workflow_dispatch", payload, main), checkout=main, **kw)
 
 
-def _run_in_process(env: dict[str, str]) -> tuple[int, str, str]:
-    """``release-bot handle-event`` in this process, with ``env`` as its whole environment."""
+def _command(argv: tuple[str, ...]) -> int:
+    """The release-bot commands the workflows run, as the command line would call them."""
+    if argv[0] == "approve-filter":
+        return events.approve_filter(os.environ)
+    if argv[0] == "approve-unprocessed":
+        return events.approve_unprocessed(os.environ, argv[argv.index("--result") + 1])
+    return events.handle(os.environ)
+
+
+def _run_in_process(env: dict[str, str], argv: tuple[str, ...] = ("handle-event",)) -> tuple[int, str, str]:
+    """``release-bot <argv>`` in this process, with ``env`` as its whole environment."""
     out, err = io.StringIO(), io.StringIO()
     saved = dict(os.environ)
     cwd = os.getcwd()
@@ -363,7 +417,7 @@ def _run_in_process(env: dict[str, str]) -> tuple[int, str, str]:
     try:
         os.chdir(env["GITHUB_WORKSPACE"])
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run_guarded(lambda: events.handle(os.environ))
+            code = run_guarded(lambda: _command(argv))
     finally:
         os.chdir(cwd)
         os.environ.clear()

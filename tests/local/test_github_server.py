@@ -633,3 +633,32 @@ def test_history_imported_from_git(github_bare_server, tmp_path):
     assert repo.get_git_ref("tags/catalog-v1.0.0").object.type == "tag"
     with pytest.raises(StateError, match="git repository"):
         server.add_commits_from_git(tmp_path / "missing")
+
+
+def test_workflow_dispatch_needs_actions_write_a_known_workflow_a_branch_and_declared_inputs(github_server):
+    from bot.github.adapter import GitHubAdapter, GitHubError
+
+    github_server.add_workflow("dispatch.yml", {"action": True, "dry_run": False})
+    github_server.add_token("ghs_no-actions", ACTIONS_BOT, scopes=frozenset({"contents", "pull-requests"}))
+    repo = github_server.repo_payload()["full_name"]
+
+    def adapter(token):
+        return GitHubAdapter(github_server.url, token, repo, retries=0)
+
+    with pytest.raises(GitHubError) as err:
+        adapter("ghs_no-actions").dispatch_workflow("dispatch.yml", "main", {"action": "draft"})
+    assert err.value.status == 403 and "not accessible by integration" in err.value.message
+    bot = adapter(ACTIONS_TOKEN)
+    cases = [("other.yml", "main", {"action": "draft"}, 404, "Not Found"),
+             ("dispatch.yml", "no-such-branch", {"action": "draft"}, 422, "No ref found for: no-such-branch"),
+             ("dispatch.yml", "main", {"action": "draft", "x": "1"}, 422, 'Unexpected inputs provided: ["x"]'),
+             ("dispatch.yml", "main", {"dry_run": "true"}, 422, "Required input 'action' not provided")]
+    for workflow, ref, inputs, status, message in cases:
+        with pytest.raises(GitHubError) as err:
+            bot.dispatch_workflow(workflow, ref, inputs)
+        assert err.value.status == status and message in err.value.message, err.value.message
+    assert github_server.dispatches == []
+    bot.dispatch_workflow("dispatch.yml", "main", {"action": "draft", "dry_run": "false"})
+    assert github_server.dispatches == [{"workflow": "dispatch.yml", "ref": "main", "by": ACTIONS_BOT,
+                                         "inputs": {"action": "draft", "dry_run": "false"}}]
+    assert [c[2] for c in github_server.calls if c[1].endswith("/dispatches")][-1] == 204

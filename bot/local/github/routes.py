@@ -542,3 +542,36 @@ def update_release(s: GitHubState, req: Request, release_id: str) -> Response:
 def delete_release(s: GitHubState, req: Request, release_id: str) -> Response:
     del s.release_store[_release(s, release_id).id]
     return Response(204)
+
+
+# ---- actions -----------------------------------------------------------------------------------
+@router.add("POST", REPO + r"/actions/workflows/(?P<workflow>[^/]+)/dispatches")
+def dispatch_workflow(s: GitHubState, req: Request, workflow: str) -> Response:
+    """Create a workflow_dispatch event (docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event).
+
+    204 without a body; the token needs actions: write ("Resource not accessible by integration" otherwise).
+    422s as GitHub words them: "No ref found for: <ref>" and "Unexpected inputs provided: [...]" (quoted in
+    convictional/trigger-workflow-and-wait#44 and peter-evans/slash-command-dispatch#115). A run started so
+    is the exception to "events made with GITHUB_TOKEN start no run" (docs.github.com, "Triggering a workflow
+    from a workflow").
+    """
+    if req.token is None or (req.token.scopes is not None and "actions" not in req.token.scopes):
+        raise ApiError(403, NOT_ACCESSIBLE)
+    inputs_def = s.workflows.get(workflow)
+    if inputs_def is None:
+        raise not_found()
+    ref, inputs = req.field("ref"), req.field("inputs", {}) or {}
+    # "The git reference for the workflow. The reference can be a branch or tag name." (not a sha)
+    if not isinstance(ref, str) or not any(n in s.refs for n in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}")):
+        raise ApiError(422, f"No ref found for: {ref}")
+    if not isinstance(inputs, dict) or len(inputs) > 10:
+        raise invalid("WorkflowDispatch", "inputs")
+    unexpected = sorted(set(inputs) - set(inputs_def))
+    if unexpected:
+        raise ApiError(422, "Unexpected inputs provided: [" + ", ".join(f'"{k}"' for k in unexpected) + "]")
+    missing = [k for k, required in inputs_def.items() if required and k not in inputs]
+    if missing:
+        raise ApiError(422, f"Required input '{missing[0]}' not provided")
+    s.dispatches.append({"workflow": workflow, "ref": ref, "inputs": {k: str(v) for k, v in inputs.items()},
+                         "by": req.login})
+    return Response(204)

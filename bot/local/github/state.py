@@ -54,6 +54,8 @@ class User:
 class Token:
     login: str
     write: bool
+    # The GITHUB_TOKEN's granted scopes (a job's `permissions:`), None for a token that may do anything.
+    scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,10 @@ class GitHubState:
         self.repo_id = next(self._ids)
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
+        self.workflows: dict[str, dict[str, bool]] = {}  # file name -> workflow_dispatch inputs (name -> required)
+        self.dispatches: list[dict[str, Any]] = []  # every accepted workflow_dispatch, oldest first
         self.roles: dict[str, str] = {}
+        self.private_members: set[str] = set()  # organisation members who keep their membership private
         self.commits: dict[str, Commit] = {}
         self.refs: dict[str, str] = {}  # "refs/heads/main" -> sha (of a commit or an annotated tag object)
         self.tag_objects: dict[str, TagObject] = {}
@@ -306,12 +311,17 @@ class GitHubState:
     def add_user(self, login: str) -> User:
         return self.user(login)
 
-    def add_token(self, token: str, login: str, write: bool = True) -> None:
+    def add_token(self, token: str, login: str, write: bool = True, scopes: frozenset[str] | None = None) -> None:
         """Let ``token`` act as ``login``; ``write=False`` makes it read-only, like a fork pull request's
-        Actions token."""
+        Actions token; ``scopes`` limits what else it may write (e.g. without "actions" no workflow_dispatch)."""
         with self.lock:
             self.user(login)
-            self.tokens[token] = Token(login, write)
+            self.tokens[token] = Token(login, write, scopes)
+
+    def add_workflow(self, name: str, inputs: dict[str, bool]) -> None:
+        """A workflow file with a ``workflow_dispatch`` trigger: input name -> required."""
+        with self.lock:
+            self.workflows[name] = dict(inputs)
 
     def set_permission(self, login: str, role: str | None) -> None:
         """Make ``login`` a collaborator with ``role`` (admin/maintain/write/triage/read); None removes

@@ -200,6 +200,11 @@ def association(s: GitHubState, login: str) -> str:
     role = s.role(login)
     if login.lower() == s.owner.lower():
         return "OWNER"
+    if login.lower() in s.private_members:
+        # An organisation member whose membership is private reads as CONTRIBUTOR (or NONE), whatever their
+        # access (actions/github-script#643, rust-lang/triagebot#2094, community discussion 18690).
+        contributed = any(p.merged and p.author.lower() == login.lower() for p in s.pulls())
+        return "CONTRIBUTOR" if contributed else "NONE"
     if role in ("admin", "maintain", "write", "triage"):
         return "MEMBER" if role in ("admin", "maintain") else "COLLABORATOR"
     if any(p.merged and p.author.lower() == login.lower() for p in s.pulls()):
