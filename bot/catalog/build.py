@@ -22,7 +22,7 @@ import hashlib
 import os
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -353,11 +353,13 @@ def build_catalog(
     max_file_bytes: int = ZENODO_MAX_FILE_BYTES,
     force_zip64: bool = False,
     on_compressed: Callable[[int, CompressedMember], None] | None = None,
+    release: Mapping[str, Any] | None = None,
 ) -> CatalogBuild:
     """Plan the new catalog and compress its new members into ``workdir``.
 
     ``folder``: where the field CSVs go inside the zip; None keeps the previous zip's layout (top level when
-    building from scratch). ``version_label`` fills the manifest's ``version`` of new fields that lack one.
+    building from scratch). ``version_label`` fills the manifest's ``version`` of new fields that lack one;
+    ``release`` is the manifest's record of the release as a whole.
     """
     remove_set = set(remove)
     new_fields = list(new_fields)
@@ -373,7 +375,7 @@ def build_catalog(
     compressed, temp_files = _compress_new(new_fields, workdir, compression_level, progress, on_compressed)
     members, data, records = _members(previous, sets, {nf.field: nf for nf in new_fields}, compressed, folder,
                                       version_label)
-    manifest = build_manifest(zip_name, records)
+    manifest = build_manifest(zip_name, records, release)
     members.append(_manifest_member(manifest, compression_level, data))
     try:
         layout = ZipLayout.plan(members, force_zip64=force_zip64)

@@ -62,10 +62,16 @@ def field_figures(
     return out
 
 
-def build_manifest(zip_name: str, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def build_manifest(
+    zip_name: str, records: Sequence[Mapping[str, Any]], release: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The manifest document; ``release`` records the version as a whole (its version, the commit it was
+    built from, its pull requests): the next release starts from that commit, whatever git tags say."""
     records = sorted(records, key=lambda r: r["field"])
     rows = [r.get("rows") for r in records]
+    extra = {"release": dict(release)} if release is not None else {}
     return {
+        **extra,
         "manifest_format": MANIFEST_FORMAT,
         "catalog": zip_name,
         "field_count": len(records),
@@ -100,3 +106,13 @@ def parse_manifest(data: bytes) -> dict[int, dict[str, Any]]:
             raise ValueError(f"field {record['field']} is listed twice")
         out[record["field"]] = record
     return out
+
+
+def release_record(data: bytes) -> dict[str, Any] | None:
+    """The manifest's ``release`` record (version, commit, prs), or None when it has none."""
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    release = doc.get("release") if isinstance(doc, dict) else None
+    return release if isinstance(release, dict) else None

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext, context_from_args
-from bot.flow.draft import merged_pulls, summaries
+from bot.flow.draft import merged_pulls
 from bot.flow.plan import open_published_catalog, release_base
 from bot.flow.publish import concept_doi, publish_release
 from bot.flow.redraft import request_redraft
@@ -32,18 +33,23 @@ from bot.github.approval import (
     ApprovalRequest,
     Refusal,
     authorize,
+    check_summary,
     parse_approval,
 )
 from bot.github.markdown import code_span
 from bot.github.models import PendingRelease, Permission
 from bot.github.summary import (
+    STATE_OPEN,
     SUMMARY_MARKER,
+    SealedSummary,
+    SealError,
     extract_notes,
-    parse_state,
+    open_summary,
     published_marker,
     render_published,
     render_refusal,
 )
+from bot.integrity import content_digest, state_key
 from bot.zenodo import drafts
 from bot.zenodo.models import Record
 
@@ -87,8 +93,17 @@ def _fields_changed(ctx: RunContext, gh: GitHubAdapter, since: str, head: str) -
     return any(f.path.startswith(prefix) or (f.previous_path or "").startswith(prefix) for f in files)
 
 
-def _draft_state(ctx: RunContext, pending: PendingRelease) -> tuple[dict[str, str] | None, bool, list[str]]:
-    """(files as Zenodo lists them, published already?, integrity problems of the summary's state)."""
+@dataclass(frozen=True)
+class DraftNow:
+    """The draft as Zenodo holds it now."""
+
+    files: dict[str, str] | None  # key -> md5; None when the draft could not be found
+    published: bool
+    content: str  # integrity.content_digest of the draft now
+    problems: list[str]
+
+
+def _draft_now(ctx: RunContext, pending: PendingRelease) -> DraftNow:
     client = ctx.zenodo
     problems: list[str] = []
     if pending.concept_record != ctx.config.zenodo.record:
@@ -99,20 +114,41 @@ def _draft_state(ctx: RunContext, pending: PendingRelease) -> tuple[dict[str, st
     record: Record
     if draft is not None and not draft.is_published:
         record = draft
-        files = {k: f.md5 or "" for k, f in client.draft_files(pending.draft_id).items()}
-        published = False
+        entries = client.draft_files(pending.draft_id)
     else:
         found = client.find_record(pending.draft_id)
         if found is None:
-            return None, False, problems
+            return DraftNow(None, False, "", problems)
         record = found
-        files = {k: f.md5 or "" for k, f in client.record_files(found.id).items()}
-        published = found.is_published
+        entries = client.record_files(found.id)
+    files = {k: f.md5 or "" for k, f in entries.items()}
     if latest.concept_id and record.concept_id and record.concept_id != latest.concept_id:
         problems.append(f"draft {pending.draft_id} is not a version of record {ctx.config.zenodo.record}")
     if record.doi and pending.doi and record.doi != pending.doi:
         problems.append(f"the draft's DOI is {record.doi}, the summary's {pending.doi}")
-    return files, published, problems
+    return DraftNow(files, record.is_published, content_digest(record.raw, files), problems)
+
+
+@dataclass(frozen=True)
+class SummarySeen:
+    """The summary an approval answers, as GitHub shows it now."""
+
+    sealed: SealedSummary | None
+    problem: str | None  # why its seal does not check
+    body: str = ""
+    updated_at: datetime | None = None
+
+
+def read_summary(gh: GitHubAdapter, number: int, key: bytes) -> SummarySeen:
+    sticky = gh.find_sticky(number, SUMMARY_MARKER)
+    if sticky is None:
+        return SummarySeen(None, None)
+    if STATE_OPEN not in sticky.body:
+        return SummarySeen(None, None, sticky.body, sticky.updated_at)  # superseded or withdrawn: no state
+    try:
+        return SummarySeen(open_summary(sticky.body, key, number), None, sticky.body, sticky.updated_at)
+    except SealError as exc:
+        return SummarySeen(None, str(exc), sticky.body, sticky.updated_at)
 
 
 def decide(
@@ -122,26 +158,35 @@ def decide(
     *,
     approver: str,
     action: str,
-    pending: PendingRelease | None,
+    pr_number: int,
+    summary: SummarySeen,
+    approved_at: datetime | None,
     pr_author: str,
     announced: bool,
     who_checks: bool = True,
 ) -> Approval | Refusal:
-    """Every check an approval must pass; the cheap ones (who is asking) before any Zenodo call.
+    """Every check an approval must pass, cheapest first: who is asking, then the bot's sealed summary
+    (GitHub only: a wrong draft id costs no Zenodo call), then Zenodo and git.
 
     ``who_checks=False`` leaves out the checks on the person (a maintainer holding the Zenodo token).
     """
     cfg = ctx.config
     is_curator = who_checks and approver.casefold() in {c.casefold() for c in cfg.approval.curators}
+    pending = summary.sealed.state if summary.sealed else None
     facts = ApprovalFacts(
         commenter=approver, permission=gh.permission(approver) if is_curator else Permission("none", "none"),
         pr_author=pr_author, curators=cfg.approval.curators, min_permission=cfg.approval.min_permission,
         allow_author=cfg.approval.allow_author, pending=pending, action=action,
     )
     checks = WHO_CHECKS + WHAT_CHECKS if who_checks else WHAT_CHECKS
-    first = authorize(request, facts, WHO_CHECKS if who_checks else ())
-    if isinstance(first, Refusal) or pending is None:
-        return first if isinstance(first, Refusal) else authorize(request, facts, checks)
+    who = next((r for check in WHO_CHECKS if who_checks and (r := check(request, facts)) is not None), None)
+    if who is not None:
+        return who
+    refusal = check_summary(request, pr_number=pr_number, pending=pending, seal_problem=summary.problem,
+                            intact=summary.sealed.intact if summary.sealed else False,
+                            approved_at=approved_at, summary_updated_at=summary.updated_at)
+    if refusal is not None or pending is None:
+        return refusal or authorize(request, facts, checks)
     facts, problems = _what_is_pending(ctx, gh, facts, pending, announced)
     verdict = authorize(request, facts, checks)
     if isinstance(verdict, Refusal):
@@ -161,9 +206,13 @@ def _what_is_pending(
     """The facts about the pending release (git, GitHub, Zenodo), and what contradicts the summary."""
     authors = [gh.pull(n).author for n in pending.prs]
     main_head = gh.branch_head(gh.default_branch())
-    draft_files, published, problems = _draft_state(ctx, pending)
+    now = _draft_now(ctx, pending)
+    problems = list(now.problems)
+    if not now.published and now.content != pending.content_digest:
+        problems.append(f"the draft's metadata or files changed on Zenodo since the summary (content "
+                        f"{now.content}, summary {pending.content_digest})")
     # Once Zenodo has published the draft, later merges cannot make it stale: only the announcing is left.
-    fields_changed = not published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
+    fields_changed = not now.published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
     try:
         on_main = gitrepo.is_ancestor(ctx.repo_dir, pending.commit_sha, main_head)
     except gitrepo.GitError:
@@ -172,9 +221,9 @@ def _what_is_pending(
         problems.append(f"the summarised commit {pending.commit_sha[:12]} is not on the default branch")
     facts = replace(
         facts, other_authors=authors, main_head_sha=main_head, fields_changed_since_summary=fields_changed,
-        draft_files=draft_files,
+        draft_files=now.files,
         # Published but not yet announced: a run that died after publishing; this approval finishes it.
-        draft_published=published and announced,
+        draft_published=now.published and announced,
     )
     return facts, problems
 
@@ -189,7 +238,11 @@ def _refuse(gh: GitHubAdapter, comment: ApprovalComment, refusal: Refusal) -> Ap
 
 
 def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment) -> ApprovalOutcome:
-    """Act on one PR comment; most comments are not approvals and are ignored without a word."""
+    """Act on one PR comment; most comments are not approvals and are ignored without a word.
+
+    A re-run of the same event (GITHUB_RUN_ATTEMPT > 1) goes through every check again: the comment's
+    creation time, read from GitHub, must still be later than the summary's last update.
+    """
     cfg = ctx.config
     if comment.commenter.casefold() == cfg.github.bot_login.casefold():
         return ApprovalOutcome("ignored")  # the bot's own comments quote the command
@@ -199,16 +252,18 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     gh.react(comment.comment_id, "eyes")
     if isinstance(request, Refusal):
         return _refuse(gh, comment, request)
-    sticky = gh.find_sticky(comment.pr_number, SUMMARY_MARKER)
-    pending = parse_state(sticky.body) if sticky else None
+    summary = read_summary(gh, comment.pr_number, state_key(ctx.zenodo_token))
+    pending = summary.sealed.state if summary.sealed else None
     announced = pending is not None and gh.find_sticky(
         comment.pr_number, published_marker(pending.version)) is not None
-    verdict = decide(ctx, gh, request, approver=comment.commenter, action=comment.action, pending=pending,
+    verdict = decide(ctx, gh, request, approver=comment.commenter, action=comment.action,
+                     pr_number=comment.pr_number, summary=summary,
+                     approved_at=gh.comment(comment.comment_id).created_at,
                      pr_author=gh.pull(comment.pr_number).author, announced=announced)
     if isinstance(verdict, Refusal):
         return _refuse(gh, comment, verdict)
-    assert pending is not None and sticky is not None
-    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(sticky.body) or "",
+    assert pending is not None
+    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(summary.body) or "",
                              approving_pr=comment.pr_number)
     gh.reply(comment.pr_number, render_published(verdict.version, record.doi or verdict.doi,
                                                  record.html_url or "", concept_doi(record)))
@@ -219,14 +274,16 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
 # -- a publish started by hand (workflow_dispatch) --------------------------------------------------
 
 
-def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, str, PendingRelease] | None:
-    """The PR whose bot summary describes ``draft_id`` (among those merged since the last release)."""
+def find_summary(ctx: RunContext, gh: GitHubAdapter, draft_id: str) -> tuple[int, SummarySeen] | None:
+    """The PR whose sealed bot summary describes ``draft_id`` (among those merged since the last release)."""
     latest = drafts.latest_published(ctx.zenodo, ctx.config.zenodo.record)
     with open_published_catalog(ctx, latest) as previous:
         since = release_base(ctx, latest, previous)
-    for pull, body, state in summaries(gh, reversed(merged_pulls(ctx, gh, since, "HEAD"))):
-        if state.draft_id == draft_id:
-            return pull.number, body, state
+    key = state_key(ctx.zenodo_token)
+    for pull in reversed(merged_pulls(ctx, gh, since, "HEAD")):
+        seen = read_summary(gh, pull.number, key)
+        if seen.sealed is not None and seen.sealed.state.draft_id == draft_id:
+            return pull.number, seen
     return None
 
 
@@ -249,15 +306,20 @@ def _publish_by_hand(ctx: RunContext, draft_id: str, sender: str, *, who_checks:
         ctx.console.print(f"refused: no summary of the bot describes draft {draft_id}; approve a release on "
                           "its pull request, or run the draft action first")
         return EXIT_FINDING
-    number, body, pending = found
+    number, summary = found
+    assert summary.sealed is not None
+    pending = summary.sealed.state
     announced = gh.find_sticky(number, published_marker(pending.version)) is not None
-    verdict = decide(ctx, gh, ApprovalRequest(draft_id), approver=sender, action="created", pending=pending,
-                     pr_author=gh.pull(number).author, announced=announced, who_checks=who_checks)
+    # No comment to date here: the person acts on the summary as it is now.
+    verdict = decide(ctx, gh, ApprovalRequest(draft_id), approver=sender, action="created", pr_number=number,
+                     summary=summary, approved_at=None, pr_author=gh.pull(number).author,
+                     announced=announced, who_checks=who_checks)
     if isinstance(verdict, Refusal):
         ctx.console.print(f"refused ({verdict.code}): {verdict.reason}")
         ctx.write_summary(f"Publishing draft {code_span(draft_id)} was refused: {verdict.reason}")
         return EXIT_FINDING
-    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(body) or "", approving_pr=number)
+    record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(summary.body) or "",
+                             approving_pr=number)
     if not ctx.dry_run:
         ctx.console.print(f"published {record.version}: DOI {record.doi}")
         ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")

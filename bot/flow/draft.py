@@ -33,10 +33,23 @@ from bot.flow.redraft import follow_default_branch
 from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
+from bot.github.approval import untrusted_editors
 from bot.github.comments import failed_merge_comment, fit_comment
-from bot.github.models import STATUS_CONTEXT, PendingRelease, PullInfo
-from bot.github.summary import NOTES_END, SUMMARY_MARKER, parse_state, render_summary, render_superseded
-from bot.notes.edits import kept_edits_note
+from bot.github.markdown import code_span
+from bot.github.models import STATUS_CONTEXT, CommentInfo, PendingRelease, PullInfo
+from bot.github.summary import (
+    NOTES_END,
+    SUMMARY_MARKER,
+    SealedSummary,
+    SealError,
+    open_summary,
+    render_summary,
+    render_superseded,
+    seal_summary,
+)
+from bot.integrity import state_key
+from bot.notes.digest import text_digest
+from bot.notes.edits import kept_edits_note, notes_in_comment
 from bot.zenodo import drafts
 
 router = Router()
@@ -56,22 +69,42 @@ def merged_pulls(ctx: RunContext, gh: GitHubAdapter, since: str | None, head: st
     return sorted(found.values(), key=lambda p: p.number)
 
 
-def summaries(gh: GitHubAdapter, pulls: Iterable[PullInfo]) -> Iterator[tuple[PullInfo, str, PendingRelease]]:
-    """(pull, body, state) of each of these PRs that holds a summary of the bot with a readable state."""
+def summaries(
+    gh: GitHubAdapter, pulls: Iterable[PullInfo], key: bytes
+) -> Iterator[tuple[PullInfo, CommentInfo, SealedSummary]]:
+    """(pull, comment, sealed state) of each of these PRs whose bot summary carries the bot's seal for it.
+
+    A summary whose seal does not check (edited state, copied from another PR) counts as no summary.
+    """
     for pull in pulls:
         sticky = gh.find_sticky(pull.number, SUMMARY_MARKER)
-        state = parse_state(sticky.body) if sticky else None
-        if sticky is not None and state is not None:
-            yield pull, sticky.body, state
+        if sticky is None:
+            continue
+        try:
+            yield pull, sticky, open_summary(sticky.body, key, pull.number)
+        except SealError as exc:
+            print(f"warning: the summary on #{pull.number} is not trusted: {exc}")
 
 
-def _previous_summary(gh: GitHubAdapter, pulls: list[PullInfo]) -> tuple[str, PendingRelease] | None:
-    """The bot's newest summary among these PRs (its notes may carry a curator's edits)."""
-    found = list(summaries(gh, pulls))
+def _previous_summary(
+    ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo], key: bytes
+) -> tuple[tuple[str, PendingRelease] | None, list[str]]:
+    """The bot's newest summary among these PRs (its notes may carry a curator's edits), and the people
+    whose edits of its notes are not kept because they are not curators (the summary is then ignored)."""
+    found = list(summaries(gh, pulls, key))
     if not found:
-        return None
-    _, body, state = max(found, key=lambda item: item[0].number)
-    return body, state
+        return None, []
+    _, sticky, sealed = max(found, key=lambda item: item[0].number)
+    notes = notes_in_comment(sticky.body)
+    if notes is None or not sealed.state.notes_digest or text_digest(notes) == sealed.state.notes_digest:
+        return (sticky.body, sealed.state), []  # the notes are the bot's own text
+    cfg = ctx.config
+    untrusted = untrusted_editors(gh.comment_edits(sticky), cfg.github.bot_login, cfg.approval.curators)
+    if untrusted:
+        print(f"warning: the notes on #{sticky.id} were edited by {', '.join(untrusted)} (not curators): "
+              "the bot's notes are used instead")
+        return None, untrusted
+    return (sticky.body, sealed.state), []
 
 
 def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) -> None:
@@ -83,7 +116,9 @@ def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) 
     pending = drafts.find_pending_draft(client, ctx.config.zenodo.record)
     if pending is None:
         return
-    offered = [(pull, state) for pull, _, state in summaries(gh, pulls) if state.draft_id == pending.id]
+    key = state_key(ctx.zenodo_token)
+    offered = [(pull, sealed.state) for pull, _, sealed in summaries(gh, pulls, key)
+               if sealed.state.draft_id == pending.id]
     if not offered:
         return  # not a draft the bot described: someone else's work, left alone
     client.discard_draft(pending.id)
@@ -100,7 +135,7 @@ def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) 
     print(f"discarded the pending draft {pending.id}: nothing left to release")
 
 
-def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
+def summary_body(ctx: RunContext, prepared: PreparedRelease, not_kept: Iterable[str] = ()) -> str:
     body = render_summary(
         prepared.state,
         prepared.notes_markdown,
@@ -111,6 +146,9 @@ def summary_body(ctx: RunContext, prepared: PreparedRelease) -> str:
     extra = []
     if prepared.notes_kept:
         extra.append(kept_edits_note(prepared.bot_notes_markdown))
+    if not_kept:
+        extra.append(f"_Edits of the notes by {', '.join(code_span(n) for n in not_kept)} were not kept: "
+                     "only curators' edits reach Zenodo._")
     if prepared.draft.notes_kept:
         extra.append("_The notes on the Zenodo draft were edited by hand and were kept as they are; "
                      "the notes above are the bot's draft._")
@@ -124,9 +162,14 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     gh = ctx.github
     head = gitrepo.resolve(ctx.repo_dir, head)
 
+    key = state_key(ctx.zenodo_token)
+    not_kept: list[str] = []
+
     def gather(since: str | None) -> tuple[list[PullInfo], tuple[str, PendingRelease] | None]:
         pulls = merged_pulls(ctx, gh, since, head)
-        return pulls, _previous_summary(gh, pulls)
+        previous, untrusted = _previous_summary(ctx, gh, pulls, key)
+        not_kept.extend(untrusted)
+        return pulls, previous
 
     def newest_of(pulls: list[PullInfo]) -> PullInfo | None:
         return next((p for p in pulls if p.merge_commit_sha == head), pulls[-1] if pulls else None)
@@ -152,7 +195,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
         return EXIT_FINDING
     pulls = prepared.pulls
     newest = newest_of(pulls)
-    body = summary_body(ctx, prepared)
+    body = summary_body(ctx, prepared, not_kept)
     ctx.write_summary(body)
     if ctx.dry_run:
         print(body)
@@ -161,7 +204,9 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     gh.set_status(head, "pending", STATUS_CONTEXT,
                   f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
     if newest is not None:
-        gh.upsert_sticky(newest.number, SUMMARY_MARKER, fit_comment(body, ctx.run_url))
+        # Sealed last, over the comment exactly as posted: any later edit shows.
+        gh.upsert_sticky(newest.number, SUMMARY_MARKER, seal_summary(fit_comment(body, ctx.run_url), key,
+                                                                     newest.number))
         for pull in pulls:
             if pull.number != newest.number:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))

@@ -17,12 +17,13 @@ from bot import gitrepo, steps
 from bot.catalog.build import CatalogBuild, NewField, build_catalog
 from bot.catalog.compress import CompressedMember
 from bot.catalog.limits import check_record_limits
-from bot.catalog.manifest import field_figures
+from bot.catalog.manifest import field_figures, release_record
 from bot.catalog.previous import PreviousCatalog
 from bot.errors import Finding
 from bot.flow.context import RunContext
 from bot.flow.fields import validate_and_compress
 from bot.github.models import DraftFile, PendingRelease, PullInfo
+from bot.integrity import content_digest
 from bot.notes.changeset import ChangeKind, ChangeSet, PullRef, assemble_changeset, classify_paths
 from bot.notes.edits import markdown_digest, merge_curator_edits
 from bot.notes.html import markdown_to_html, render_html
@@ -104,29 +105,65 @@ def open_published_catalog(ctx: RunContext, record: Record) -> PreviousCatalog:
     return open_published_zip(ctx.zenodo_url, record.id, catalog_zip_key(record), ctx.zenodo_token)
 
 
-def release_base(ctx: RunContext, latest: Record, previous: PreviousCatalog) -> str | None:
-    """The commit Zenodo's latest version was built from: where the next release's change set starts.
+def recorded_commit(previous: PreviousCatalog, version: str | None) -> str | None:
+    """The commit Zenodo's version ``version`` was built from, as its own MANIFEST.json records it.
 
-    Zenodo decides what the last release is, never a guess from git: its version's tag, or, when a run died
-    after publishing and before tagging, the commit the bot recorded in that version's manifest. None for
-    the first bot-made release on top of a version made by hand.
+    The manifest's ``release`` record first; manifests written before it existed still name the commit in
+    each new field's ``source``. None for a version the bot did not build.
     """
-    prefix = ctx.config.github.tag_prefix
-    tag = f"{prefix}{latest.version}"
-    try:
-        return gitrepo.resolve(ctx.repo_dir, tag)
-    except gitrepo.GitError:
-        pass
+    if previous.manifest_entry is not None:
+        release = release_record(previous.read_member(previous.manifest_entry.name)) or {}
+        if release.get("version") == version and isinstance(release.get("commit"), str):
+            return str(release["commit"])
     recorded = {
         (m.get("source") or {}).get("commit")
         for m in (previous.manifest or {}).values()
-        if (m.get("source") or {}).get("version") == latest.version
+        if (m.get("source") or {}).get("version") == version
     } - {None}
-    if len(recorded) == 1:
-        commit = str(recorded.pop())
-        ctx.console.print(f"warning: {latest.version} is published but not tagged {tag}; "
-                          "the approval run that published it did not finish (approving again finishes it)")
-        return gitrepo.resolve(ctx.repo_dir, commit)
+    return str(recorded.pop()) if len(recorded) == 1 else None
+
+
+def tag_disagreement(ctx: RunContext, version: str | None, commit: str) -> str | None:
+    """What is wrong with the release tag of ``version``, built from ``commit``; None when it agrees."""
+    tag = f"{ctx.config.github.tag_prefix}{version}"
+    try:
+        tagged = gitrepo.resolve(ctx.repo_dir, tag)
+    except gitrepo.GitError:
+        return f"{version} is published but not tagged {tag} (approving again finishes the release)"
+    if tagged != commit:
+        return (f"tag {tag} points at {tagged[:12]}, but Zenodo's manifest says {version} was built from "
+                f"{commit[:12]}: the manifest decides; re-point or delete the tag")
+    return None
+
+
+def release_base(ctx: RunContext, latest: Record, previous: PreviousCatalog) -> str | None:
+    """The commit Zenodo's latest version was built from: where the next release's change set starts.
+
+    Zenodo decides what the last release is, never git: the commit its MANIFEST.json records (a tag that
+    disagrees is reported, not followed). Only a version made by hand, which has no such record, falls
+    back on its tag; None for the first bot-made release on top of a hand-made version without one.
+    """
+    recorded = recorded_commit(previous, latest.version)
+    if recorded is not None:
+        try:
+            base = gitrepo.resolve(ctx.repo_dir, recorded)
+        except gitrepo.GitError:
+            raise Finding(
+                f"Zenodo's manifest says {latest.version} was built from {recorded[:12]}, which is not in the "
+                "repository",
+                hint="the default branch's history was rewritten; restore that commit (or fetch the full "
+                "history) so the next release knows what it changes",
+            ) from None
+        problem = tag_disagreement(ctx, latest.version, base)
+        if problem is not None:
+            ctx.console.print(f"warning: {problem}")
+        return base
+    prefix = ctx.config.github.tag_prefix
+    tag = f"{prefix}{latest.version}"
+    try:
+        return gitrepo.resolve(ctx.repo_dir, tag)  # a version made by hand: its tag is the only record
+    except gitrepo.GitError:
+        pass
     newest = gitrepo.latest_release_tag(ctx.repo_dir, prefix)
     if newest is None:
         return None
@@ -232,6 +269,8 @@ def _summary_state(
         prs=tuple(sorted({p.number for p in pulls})),
         notes_digest=notes_digest,
         removed=tuple(sorted(k for k in latest.files if k not in draft.files)),
+        content_digest=content_digest(draft.record, {k: e.md5 for k, e in draft.files.items()})
+        if draft.record else "",
     )
 
 
@@ -318,7 +357,7 @@ def _changeset(
 
 def _built(
     ctx: RunContext, previous: PreviousCatalog, latest: Record, new_fields: list[NewField], changes: Changes,
-    version: str, progress: bool,
+    version: str, head: str, progress: bool,
 ) -> CatalogBuild:
     """Step 2: the new catalog zip and fields.json, checked against Zenodo's record limits."""
     cfg = ctx.config
@@ -328,6 +367,8 @@ def _built(
     build = build_catalog(
         previous, new_fields, remove=removed, workdir=build_dir,
         compression_level=cfg.catalog.compression_level, progress=progress, version_label=version,
+        # The release as a whole, in its own manifest: the next release starts from this commit.
+        release={"version": version, "commit": head, "prs": sorted({p.number for p in changes.pulls})},
     )
     record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
     record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
@@ -369,7 +410,7 @@ def plan_release(
         version = next_version(latest.version, changeset, ctx.config.versioning)
         owners = _field_owner(ctx, changes.pulls)
         new_fields = _new_fields(new_paths, members, stats, owners, head_sha, version)
-        build = _built(ctx, previous, latest, new_fields, changes, version, progress)
+        build = _built(ctx, previous, latest, new_fields, changes, version, head_sha, progress)
     # Step 3: the notes, keeping a curator's edits of the last summary
     bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
                                                                   changes.previous_summary)

@@ -46,6 +46,8 @@ def publish_release(
         version=approval.version,
         publication_date=ctx.today,
         dry_run=ctx.dry_run,
+        # what the curator approved: checked against the draft right before Zenodo publishes it
+        expected_content=pending.content_digest or None,
     )
     if ctx.dry_run:  # verified and listed the Zenodo writes; name the GitHub ones and stop
         ctx.console.print(f"dry run (GitHub): tag {tag} at {approval.commit_sha[:12]}, release {tag}, status "

@@ -24,7 +24,7 @@ from github.PullRequest import PullRequest
 
 from bot import __version__
 from bot.errors import BotError
-from bot.github.models import ChangedFile, CommentInfo, Permission, PullInfo
+from bot.github.models import ChangedFile, CommentEdit, CommentInfo, Permission, PullInfo
 
 __all__ = [
     "REACTIONS",
@@ -128,7 +128,23 @@ def _comment_info(c: IssueComment) -> CommentInfo:
         created_at=c.created_at,
         updated_at=c.updated_at,
         html_url=c.html_url or "",
+        node_id=c.node_id or "",
     )
+
+
+# A comment's revisions: IssueComment.userContentEdits, UserContentEdit.editedAt / editor
+# (https://docs.github.com/en/graphql/reference/objects#issuecomment,
+#  https://docs.github.com/en/graphql/reference/objects#usercontentedit).
+_EDITS_QUERY = """query($id: ID!) {
+  node(id: $id) {
+    ... on IssueComment {
+      createdAt
+      lastEditedAt
+      editor { login }
+      userContentEdits(first: 100) { totalCount nodes { editedAt editor { login } } }
+    }
+  }
+}"""
 
 
 class GitHubAdapter:
@@ -261,6 +277,30 @@ class GitHubAdapter:
             obj = self._comment_object(comment_id)
             obj.complete()
             return _comment_info(obj)
+
+    def comment_edits(self, comment: CommentInfo) -> list[CommentEdit]:
+        """Who saved each revision of ``comment``, oldest first (empty when it was never edited).
+
+        GraphQL gives bots' logins without the REST "[bot]" suffix; ``editor`` is given as REST spells it
+        for the bot's own login. More than 100 revisions are refused: the oldest would be missing.
+        """
+        if not comment.node_id:
+            raise GitHubError(f"comment {comment.id} has no node id", hint="read it through the REST API first")
+        with self._call(f"read the edit history of comment {comment.id}"):
+            _, data = self._gh.requester.graphql_query(_EDITS_QUERY, {"id": comment.node_id})
+        node = (data.get("data") or {}).get("node") or {}
+        edits = node.get("userContentEdits") or {}
+        if int(edits.get("totalCount") or 0) > 100:
+            raise GitHubError(f"comment {comment.id} has more than 100 revisions",
+                              hint="post a fresh summary (rerun the draft) instead of editing this one")
+        bot_short = self.bot_login.removesuffix("[bot]").casefold()
+        out = []
+        for entry in edits.get("nodes") or []:
+            login = (entry.get("editor") or {}).get("login")
+            if login is not None and login.casefold() == bot_short:
+                login = self.bot_login
+            out.append(CommentEdit(editor=login, edited_at=str(entry.get("editedAt") or "")))
+        return sorted(out, key=lambda e: e.edited_at)
 
     def comments(self, number: int) -> list[CommentInfo]:
         with self._call(f"list comments of #{number}"):

@@ -12,9 +12,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.github.markdown import code_span
-from bot.github.models import ROLE_RANK, PendingRelease, Permission
+from bot.github.models import ROLE_RANK, CommentEdit, PendingRelease, Permission
 
 MAX_BODY_CHARS = 2000  # an approval is one short line; anything longer is not one
 _DRAFT_ID = re.compile(r"[0-9]{1,20}")  # ASCII digits only: \d would also match other scripts' digits
@@ -326,3 +327,78 @@ def authorize(
         curator=facts.commenter,
         prs=pending.prs,
     )
+
+
+def untrusted_editors(edits: Iterable[CommentEdit], bot_login: str, curators: Iterable[str]) -> list[str]:
+    """Who, not being a curator, saved a revision of the bot's comment after the bot's own last write.
+
+    ``edits`` are the comment's revisions oldest first; a deleted account counts as untrusted.
+    """
+    ordered = list(edits)
+    bot = bot_login.casefold()
+    last_bot = max((i for i, e in enumerate(ordered) if (e.editor or "").casefold() == bot), default=-1)
+    allowed = {c.casefold() for c in curators}
+    later = ordered[last_bot + 1 :]
+    return sorted({e.editor or "a deleted account" for e in later if (e.editor or "").casefold() not in allowed})
+
+
+def check_summary(
+    request: ApprovalRequest,
+    *,
+    pr_number: int,
+    pending: PendingRelease | None,
+    seal_problem: str | None,
+    intact: bool,
+    approved_at: datetime | None,
+    summary_updated_at: datetime | None,
+) -> Refusal | None:
+    """Is the summary this approval answers the bot's own, unchanged since the approval was written?
+
+    All of it comes from GitHub and the bot's seal, so a wrong draft id is refused before any Zenodo call.
+    ``approved_at`` is None for a publish started by hand (there is no comment to date).
+    """
+    if seal_problem is not None:
+        return Refusal(
+            f"the summary on this pull request cannot be trusted: {seal_problem}. "
+            "Run the dispatch workflow's draft action to rebuild the draft and its summary, then approve the "
+            "new summary.",
+            "tampered",
+        )
+    if pending is None:
+        return Refusal(
+            "there is no release waiting for approval on this pull request "
+            "(no summary comment, or it was superseded by a newer one).",
+            "no-pending",
+        )
+    if not intact:
+        return Refusal(
+            "the summary was edited after the bot wrote it, so it may not show what Zenodo holds. "
+            "A curator's edit of the notes reaches the draft when it is rebuilt: run the dispatch workflow's "
+            "draft action, then approve the new summary.",
+            "summary-edited",
+        )
+    if approved_at is not None and (summary_updated_at is None or approved_at <= summary_updated_at):
+        return Refusal(
+            "the summary was updated after this approval was written (or at the same moment), so it "
+            "approves a version of the release that is no longer the one shown. Please review the summary "
+            "as it is now and post a new approval.",
+            "approval-outdated",
+        )
+    if request.draft_id != pending.draft_id:
+        return Refusal(
+            f"draft {request.draft_id} is not the one pending here; the summary describes draft "
+            f"{code_span(pending.draft_id)}. To publish it, comment the command with that id.",
+            "wrong-draft",
+        )
+    if pr_number not in pending.prs:
+        return Refusal(
+            f"this pull request is not one of the release's ({', '.join(f'#{n}' for n in pending.prs)}).",
+            "not-in-release",
+        )
+    if not pending.content_digest:
+        return Refusal(
+            "the summary does not record what the draft holds. Run the dispatch workflow's draft action to "
+            "rebuild it, then approve the new summary.",
+            "no-content-digest",
+        )
+    return None

@@ -42,6 +42,18 @@ class CommentInfo:
     created_at: datetime | None
     updated_at: datetime | None
     html_url: str
+    node_id: str = ""  # the GraphQL id, to ask for the comment's edit history
+
+
+@dataclass(frozen=True)
+class CommentEdit:
+    """One revision of a comment (GraphQL ``UserContentEdit``): who saved it, and when.
+
+    ``editor`` is None when GitHub no longer knows the account (a deleted user shows as a ghost).
+    """
+
+    editor: str | None
+    edited_at: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class PendingRelease:
     prs: tuple[int, ...]
     notes_digest: str = ""
     removed: tuple[str, ...] = ()  # keys of the last version that the draft dropped
+    content_digest: str = ""  # integrity.content_digest of the draft as built: what the curator reviews
 
     def checksums(self) -> dict[str, str]:
         return {key: f.md5 for key, f in self.files.items()}

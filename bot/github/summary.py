@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.github.approval import Refusal
 from bot.github.markdown import code_span, doi_link, link, neutralise_comment_markers
 from bot.github.models import DraftFile, PendingRelease
+from bot.integrity import seal, sealed_by, text_sha
 
 SUMMARY_MARKER = "<!-- release-bot:summary -->"
 NOTES_START = "<!-- release-bot:notes-start -->"
 NOTES_END = "<!-- release-bot:notes-end -->"
-_STATE_OPEN = "<!-- release-bot:state "
+STATE_OPEN = "<!-- release-bot:state "
 _STATE = re.compile(r"<!-- release-bot:state (\{[^<>]*\}) -->")
 _NOTES = re.compile(re.escape(NOTES_START) + r"\n?(.*?)\n?" + re.escape(NOTES_END), re.DOTALL)
 _HEX40 = re.compile(r"[0-9a-f]{40}")
@@ -52,14 +54,19 @@ def _state_json(state: SummaryState) -> str:
         "removed": list(state.removed),
         "prs": list(state.prs),
         "notes_digest": state.notes_digest,
+        "content": state.content_digest,
     }
+    return _dump(data)
+
+
+def _dump(data: Mapping[str, Any]) -> str:
     text = json.dumps(data, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
     # < > & occur only inside JSON strings, where \u escapes mean the same: no "-->" ends the comment.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def state_block(state: SummaryState) -> str:
-    return f"{_STATE_OPEN}{_state_json(state)} -->"
+    return f"{STATE_OPEN}{_state_json(state)} -->"
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:
@@ -109,6 +116,7 @@ def _state_from(data: Any) -> SummaryState:
         prs=tuple(prs),
         notes_digest=_str(data, "notes_digest"),
         removed=tuple(removed),
+        content_digest=str(data.get("content") or ""),
     )
 
 
@@ -119,12 +127,71 @@ def parse_state(body: str) -> SummaryState | None:
         return None
     outside_notes = _NOTES.sub("", body)
     blocks = _STATE.findall(outside_notes)
-    if len(blocks) != 1 or outside_notes.count(_STATE_OPEN) != 1:
+    if len(blocks) != 1 or outside_notes.count(STATE_OPEN) != 1:
         return None
     try:
         return _state_from(json.loads(blocks[0]))
     except (ValueError, TypeError):
         return None
+
+
+# -- the bot's seal --------------------------------------------------------------------------------
+
+
+class SealError(ValueError):
+    """The summary's state cannot be trusted; the message says why, fit to post."""
+
+
+@dataclass(frozen=True)
+class SealedSummary:
+    """A summary whose state the bot signed for this PR; ``intact`` when no one changed a byte since."""
+
+    state: SummaryState
+    intact: bool
+
+
+def _the_block(body: str) -> re.Match[str]:
+    """The one state block outside the curator-editable notes (text inside the notes never counts)."""
+    notes = [(n.start(), n.end()) for n in _NOTES.finditer(body)]
+    outside = [m for m in _STATE.finditer(body) if not any(a <= m.start() < b for a, b in notes)]
+    if len(outside) != 1 or _NOTES.sub("", body).count(STATE_OPEN) != 1:
+        raise SealError("the summary holds no single state block")
+    return outside[0]
+
+
+def seal_summary(body: str, key: bytes, pr: int) -> str:
+    """Sign a rendered summary for the PR it is posted on: the state, the PR and every other byte."""
+    block = _the_block(body)
+    data = {k: v for k, v in json.loads(block.group(1)).items() if k not in ("pr", "body", "mac")}
+    data["pr"] = pr
+    data["body"] = text_sha(body[: block.start()] + body[block.end() :])
+    data["mac"] = seal(key, data)
+    return body[: block.start()] + f"{STATE_OPEN}{_dump(data)} -->" + body[block.end() :]
+
+
+def open_summary(body: str, key: bytes, pr: int) -> SealedSummary:
+    """The state of a summary the bot sealed for ``pr``; raises SealError when it is not one."""
+    if SUMMARY_MARKER not in body:
+        raise SealError("the comment is not a summary")
+    block = _the_block(body)
+    try:
+        data = json.loads(block.group(1))
+    except ValueError:
+        raise SealError("the summary's state block is not JSON") from None
+    if not isinstance(data, dict):
+        raise SealError("the summary's state block is not an object")
+    mac = data.pop("mac", None)
+    if not sealed_by(key, data, mac):
+        raise SealError("the summary's state block was not written by the bot (it was edited, or sealed "
+                        "with another key)")
+    if data.get("pr") != pr:
+        raise SealError(f"the summary's state was written for another pull request (#{data.get('pr')})")
+    try:
+        state = _state_from(data)
+    except (ValueError, TypeError):
+        raise SealError("the summary's state does not read as a release") from None
+    intact = data.get("body") == text_sha(body[: block.start()] + body[block.end() :])
+    return SealedSummary(state, intact)
 
 
 def extract_notes(body: str) -> str | None:

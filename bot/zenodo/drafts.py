@@ -20,6 +20,7 @@ from rich.console import Console
 
 from bot import steps
 from bot.errors import Finding, UsageError
+from bot.integrity import content_digest
 from bot.notes.digest import is_unedited_bot_notes
 from bot.progress import TransferProgress, transfer_progress
 from bot.zenodo.client import ZenodoClient
@@ -78,6 +79,7 @@ class DraftResult:
     calls: int
     links: str | None  # the draft's page on Zenodo
     planned: list[str] = field(default_factory=list)  # dry run: the write calls it would make
+    record: dict[str, Any] = field(default_factory=dict)  # the draft as Zenodo last answered it
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -341,6 +343,7 @@ class _Applier:
             latest_version=self.plan.latest.version, files=dict(self.files), version=self.req.version,
             notes_html=self.plan.notes_html, notes_kept=self.plan.notes_kept, uploaded=list(self.uploaded),
             imported=sorted(self.plan.kept), calls=calls, links=self.draft.html_url,
+            record=dict(self.draft.raw),
         )
 
 
@@ -422,8 +425,12 @@ def publish_draft(
     publication_date: str,
     dry_run: bool = False,
     planned: list[str] | None = None,
+    expected_content: str | None = None,
 ) -> Record:
     """Verify the draft, date it, publish it and verify the published version.
+
+    ``expected_content`` (an ``integrity.content_digest``) is what the curator approved: the draft's
+    metadata and files are checked against it right before publishing.
 
     Idempotent: when the draft was already published with exactly these files and this version, the
     published record is returned. A dry run only reads, returns the draft and lists the writes in
@@ -434,7 +441,13 @@ def publish_draft(
         draft = client.find_draft(draft_id)
         if draft is None:
             return _already_published(client, draft_id, expected_files, version)
-        problems = file_problems(client.draft_files(draft_id), expected_files)
+        files = client.draft_files(draft_id)
+        problems = file_problems(files, expected_files)
+        if expected_content is not None:
+            now = content_digest(draft.raw, {k: f.md5 for k, f in files.items()})
+            if now != expected_content:
+                problems.append(f"its metadata or files changed since the approval (content {now}, "
+                                f"approved {expected_content})")
         if draft.version != version:
             problems.append(f"version is {draft.version!r}, expected {version!r}")
         if not draft.doi:

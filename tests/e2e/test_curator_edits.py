@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import requests
-from release_helpers import bot_comments, draft_id_of, merged_release, two_fields
+from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release, two_fields
 
 from bot.local.world import ZENODO_TOKEN
 from bot.notes.edits import NOTES_END, NOTES_START
 
 
 def test_notes_edited_in_the_summary_survive_the_next_merge(world):
-    world.github.set_permission("ada", "admin")
     merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
     (summary,) = bot_comments(world, 1)
     body = summary["body"]
     start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
     edited = body[:start] + "\nCurated notes: field 487 is the bulge field.\n" + body[end:]
-    world.github.edit_comment_as("ada", summary["id"], edited)
+    world.github.edit_comment_as(CURATOR, summary["id"], edited)
 
     run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
     assert run.code == 0, run.stderr + run.stdout
@@ -60,13 +59,12 @@ def test_bot_notes_are_refreshed_when_nobody_edited_them(world):
 
 
 def test_notes_edited_in_the_summary_are_the_ones_zenodo_publishes(world):
-    world.github.set_permission("ada", "admin")
     merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
     (summary,) = bot_comments(world, 1)
     body = summary["body"]
     start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
     curated = "\n**Curated:** field 487 <script>alert(1)</script> is the bulge field.\n"
-    world.github.edit_comment_as("ada", summary["id"], body[:start] + curated + body[end:])
+    world.github.edit_comment_as(CURATOR, summary["id"], body[:start] + curated + body[end:])
     run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
     assert run.code == 0, run.stderr + run.stdout
     draft = world.zenodo.drafts_of(world.concept_id)[0]
@@ -75,3 +73,18 @@ def test_notes_edited_in_the_summary_are_the_ones_zenodo_publishes(world):
     assert "<strong>Curated:</strong> field 487" in notes
     assert "<script>" not in notes
     assert "Drafted by release-bot" in notes
+
+
+def test_notes_edited_by_a_writer_who_is_not_a_curator_are_not_kept(world):
+    merged_release(world, 1, {"fields/field_487.csv": two_fields()["fields/field_487.csv"]})
+    (summary,) = bot_comments(world, 1)
+    body = summary["body"]
+    start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
+    world.github.edit_comment_as(OUTSIDER, summary["id"], body[:start] + "\nNot curated at all.\n" + body[end:])
+    run, _ = merged_release(world, 2, {"fields/field_488.csv.gz": two_fields()["fields/field_488.csv.gz"]})
+    assert run.code == 0, run.stderr + run.stdout
+    newest = bot_comments(world, 2)[0]["body"]
+    assert "Not curated at all." not in newest
+    assert f"Edits of the notes by `{OUTSIDER}` were not kept" in newest
+    (draft,) = world.zenodo.drafts_of(world.concept_id)
+    assert "Not curated" not in str(draft["metadata"])

@@ -84,5 +84,5 @@ def test_a_tampered_summary_state_is_refused(world):
     world.github.edit_comment_as("ada", summary["id"], forged)
     run = world.approve(1, CURATOR, f"/release publish {draft_id}")
     assert run.code == 1
-    assert "no longer matches" in world.github.comments(1)[-1]["body"]
+    assert "cannot be trusted" in world.github.comments(1)[-1]["body"]
     assert len(world.zenodo.published_versions(world.concept_id)) == 1

@@ -203,9 +203,9 @@ def test_comments_create_list_edit_delete(github_repo, github_server):
     assert [c["id"] for c in github_server.comments(1)] == [theirs["id"]]
 
 
-def test_only_the_author_or_an_admin_may_edit(github_server):
+def test_only_the_author_or_a_writer_may_edit(github_server):
     comment = github_server.post_comment_as("alice", 1, "original")
-    for login in ("mcoughlin", ACTIONS_BOT):
+    for login in ("bob", ACTIONS_BOT):  # read access; the Actions bot never edits others' comments here
         other = repo_as(github_server, login).get_issue(1).get_comment(comment["id"])
         with pytest.raises(GithubException) as err:
             other.edit("hijacked")
@@ -213,10 +213,31 @@ def test_only_the_author_or_an_admin_may_edit(github_server):
     assert github_server.comments(1)[0]["body"] == "original"
     repo_as(github_server, "bfhealy").get_issue(1).get_comment(comment["id"]).edit("tidied by an admin")
     assert github_server.comments(1)[0]["body"] == "tidied by an admin"
+    # maintain (and write) access may edit anyone's comment, as on GitHub
+    repo_as(github_server, "mcoughlin").get_issue(1).get_comment(comment["id"]).edit("by a maintainer")
+    assert github_server.comments(1)[0]["body"] == "by a maintainer"
     edited = github_server.edit_comment_as("alice", comment["id"], "by alice")
     assert edited["body"] == "by alice" and edited["updated_at"] > edited["created_at"]
     with pytest.raises(StateError):
         github_server.edit_comment_as("bob", comment["id"], "no")
+
+
+def test_graphql_tells_who_edited_a_comment(github_server):
+    from bot.github.adapter import GitHubAdapter
+
+    untouched = github_server.post_comment_as(ACTIONS_BOT, 1, "the bot's words")
+    comment = github_server.post_comment_as(ACTIONS_BOT, 1, "the bot's words")
+    github_server.edit_comment_as("mcoughlin", comment["id"], "a maintainer's words")
+    github_server.edit_comment_as("bfhealy", comment["id"], "an admin's words")
+    gh = GitHubAdapter(github_server.url, ACTIONS_TOKEN, FULL_NAME, retries=0)
+    assert gh.comment_edits(gh.comment(untouched["id"])) == []
+    edits = gh.comment_edits(gh.comment(comment["id"]))
+    # the creation first (GraphQL's Bot.login "github-actions" given back as REST spells it), then each edit
+    assert [e.editor for e in edits] == [ACTIONS_BOT, "mcoughlin", "bfhealy"]
+    assert [e.edited_at for e in edits] == sorted(e.edited_at for e in edits)
+    raw = requests.post(f"{github_server.url}/graphql", json={"query": "{ viewer { login } }"},
+                        headers={"Authorization": f"bearer {READONLY_TOKEN}"}, timeout=10)
+    assert raw.status_code == 200 and raw.json()["errors"]  # what it cannot answer is a GraphQL error
 
 
 def test_comment_bodies_are_validated(github_repo):

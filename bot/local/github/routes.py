@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.local.github import views
+from bot.local.github import graphql, views
 from bot.local.github.protocol import (
     NOT_ACCESSIBLE,
     ApiError,
@@ -33,6 +33,12 @@ REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 # GitHub's limit on issue and pull-request comment bodies, in characters (create and edit alike).
 MAX_BODY = 65536
 MAX_STATUS_DESCRIPTION = 140
+
+
+# ---- GraphQL (one query: a comment's edit history) ---------------------------------------------
+@router.add("POST", r"(?:/api)?/graphql")
+def graphql_query(s: GitHubState, req: Request) -> Response:
+    return Response(200, graphql.answer(s, req.body))
 
 
 # ---- users -------------------------------------------------------------------------------------
@@ -379,7 +385,7 @@ def _may_edit(s: GitHubState, req: Request, comment: Comment) -> None:
 def edit_comment(s: GitHubState, req: Request, comment_id: str) -> Response:
     comment = _comment(s, comment_id)
     _may_edit(s, req, comment)
-    comment.body, comment.updated_at = _body(req), s.clock.tick()
+    comment.edit(s.user(req.login).login, _body(req), s.clock.tick())
     return Response(200, views.comment_json(s, comment))
 
 

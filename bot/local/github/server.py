@@ -91,14 +91,14 @@ class GitHubServer(GitHubState):
             return views.comment_json(self, self.add_comment(login, number, body))
 
     def edit_comment_as(self, login: str, comment_id: int, body: str) -> dict[str, Any]:
-        """Edit a comment as ``login`` (the author or an admin), bypassing HTTP."""
+        """Edit a comment as ``login`` (the author or a writer), bypassing HTTP."""
         with self.lock:
             comment = self.comment_store.get(comment_id)
             if comment is None:
                 raise StateError(f"comment {comment_id} is unknown")
             if not self.may_edit(login, comment):
                 raise StateError(f"{login} may not edit comment {comment_id} by {comment.author}")
-            comment.body, comment.updated_at = body, self.clock.tick()
+            comment.edit(self.user(login).login, body, self.clock.tick())
             return views.comment_json(self, comment)
 
     # ---- introspection --------------------------------------------------------------------------
@@ -193,7 +193,8 @@ class GitHubServer(GitHubState):
         here = (self.owner.lower(), self.repo.lower())
         if owner is not None and (owner.lower(), (repo or "").lower()) != here:
             raise ApiError(404, "Not Found")
-        if req.method != "GET" and not req.token.write:
+        # A GraphQL query is a POST that only reads: a read-only token may send it.
+        if req.method != "GET" and not req.token.write and route.handler is not routes.graphql_query:
             raise ApiError(403, NOT_ACCESSIBLE)
         if route.push and not self.can_push(req.token):
             raise ApiError(403, NOT_ACCESSIBLE if self.user(req.login).type == "Bot"

@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,6 +109,15 @@ class Pull(Issue):
     fork: bool = False  # the head branch lives in the author's fork (read-only token, no secrets)
 
 
+@dataclass(frozen=True)
+class CommentEdit:
+    """One entry of a comment's edit history (GraphQL ``UserContentEdit``): who, when, and the new body."""
+
+    editor: str
+    edited_at: str
+    body: str
+
+
 @dataclass
 class Comment:
     id: int
@@ -117,6 +126,15 @@ class Comment:
     body: str
     created_at: str
     updated_at: str
+    # GitHub keeps every revision; once a comment is edited its history starts with the creation itself
+    # (GraphQL ``includesCreatedEdit``), https://docs.github.com/en/graphql/reference/objects#issuecomment
+    edits: list[CommentEdit] = field(default_factory=list)
+
+    def edit(self, login: str, body: str, when: str) -> None:
+        if not self.edits:
+            self.edits.append(CommentEdit(self.author, self.created_at, self.body))
+        self.edits.append(CommentEdit(login, when, body))
+        self.body, self.updated_at = body, when
 
 
 @dataclass
@@ -606,7 +624,10 @@ class GitHubState:
             return comment
 
     def may_edit(self, login: str, comment: Comment) -> bool:
-        return comment.author.lower() == login.lower() or self.role(login) == "admin"
+        # "You must be the author or have write access to this repository to edit this comment"
+        # (GraphQL enum CommentCannotEditReason, INSUFFICIENT_ACCESS; docs.github.com "Managing disruptive
+        # comments": anyone with write access can edit anyone's comments on issues and pull requests).
+        return comment.author.lower() == login.lower() or self.role(login) in WRITE_ROLES
 
     def react(self, login: str, comment_id: int, content: str) -> tuple[Reaction, bool]:
         """Add a reaction; returns (reaction, created) where created is False if it already existed."""
