@@ -49,6 +49,7 @@ class ZenodoSettings:
     api_url: str
     record: str
     community: str | None = None
+    rate_limit_wait: int = 600  # seconds a run may wait for Zenodo's rate limits before it stops
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.errors import UsageError
 from bot.github.adapter import GitHubAdapter
 from bot.redact import redact
 from bot.zenodo.client import ZenodoClient
+from bot.zenodo.retry import RetryPolicy
 
 DEFAULT_ZENODO_TOKEN_ENV = "ZENODO_TOKEN"
 
@@ -100,7 +101,8 @@ class RunContext:
                     "ZENODO_TOKEN is not set",
                     hint="the release jobs run in the 'zenodo' environment, which holds the token",
                 )
-            self.zenodo_client = ZenodoClient(self.zenodo_url, self.zenodo_token)
+            policy = RetryPolicy(rate_wait_budget=float(self.config.zenodo.rate_limit_wait))
+            self.zenodo_client = ZenodoClient(self.zenodo_url, self.zenodo_token, policy=policy)
         return self.zenodo_client
 
 

@@ -197,6 +197,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     newest = newest_of(pulls)
     body = summary_body(ctx, prepared, not_kept)
     ctx.write_summary(body)
+    ctx.write_summary(f"Previous catalog zip read by {prepared.build.previous_read}.")
     if ctx.dry_run:
         print(body)
         return EXIT_OK
@@ -212,7 +213,8 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))
     steps.finished("summary")
     print(f"drafted {prepared.version}: Zenodo draft {prepared.draft.draft_id}, DOI {prepared.draft.doi} "
-          f"({prepared.draft.calls} Zenodo API calls; uploaded {', '.join(prepared.draft.uploaded) or 'nothing'})")
+          f"({prepared.draft.calls} Zenodo API calls; uploaded {', '.join(prepared.draft.uploaded) or 'nothing'}; "
+          f"previous zip read by {prepared.build.previous_read})")
     return EXIT_OK
 
 

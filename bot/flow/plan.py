@@ -225,6 +225,27 @@ def _new_fields(
     ]
 
 
+@dataclass(frozen=True)
+class Notes:
+    bot_markdown: str  # the bot's own notes
+    markdown: str  # what the summary shows (a curator's edit when one was kept)
+    html: str  # what Zenodo receives
+    kept: bool  # a curator's edit of the last summary's notes was kept
+
+
+class NotesOnce:
+    """The release notes, written on first use and then remembered."""
+
+    def __init__(self, write: Callable[[], tuple[str, str, str, bool]]) -> None:
+        self._write = write
+        self._notes: Notes | None = None
+
+    def __call__(self) -> Notes:
+        if self._notes is None:
+            self._notes = Notes(*self._write())
+        return self._notes
+
+
 def _draft_notes(
     ctx: RunContext, changeset: ChangeSet, version: str, build: CatalogBuild,
     previous_summary: tuple[str, PendingRelease] | None,
@@ -295,12 +316,25 @@ class ReleasePlan:
     changeset: ChangeSet
     version: str
     build: CatalogBuild
-    bot_notes_markdown: str
-    notes_markdown: str
-    notes_html: str
-    notes_kept: bool
+    notes: NotesOnce  # written on first use: after the upload, which learns the zip's md5 on the way
     request: DraftRequest
     draft: DraftPlan
+
+    @property
+    def bot_notes_markdown(self) -> str:
+        return self.notes().bot_markdown
+
+    @property
+    def notes_markdown(self) -> str:
+        return self.notes().markdown
+
+    @property
+    def notes_html(self) -> str:
+        return self.notes().html
+
+    @property
+    def notes_kept(self) -> bool:
+        return self.notes().kept
 
 
 def _changes_since(
@@ -377,15 +411,19 @@ def _built(
     return build
 
 
-def _draft_request(ctx: RunContext, build: CatalogBuild, version: str, notes_html: str) -> DraftRequest:
-    """Step 4's input: one new-version draft holding exactly this release."""
+def _draft_request(ctx: RunContext, build: CatalogBuild, version: str, notes: NotesOnce) -> DraftRequest:
+    """Step 4's input: one new-version draft holding exactly this release.
+
+    The zip's md5 is learnt by the upload itself, which hashes the zip as it streams it (the previous zip's
+    carried bytes are read once); the notes, which quote it, are written after it.
+    """
     return DraftRequest(
         concept_record=ctx.config.zenodo.record,
-        uploads=[UploadFile(build.zip_name, build.size, build.md5, build.stream),
+        uploads=[UploadFile(build.zip_name, build.size, None, build.stream, hash_pass=lambda: build.md5),
                  _bytes_upload(FIELDS_JSON, build.fields_json)],
         replaces=_replaced_by_release,
         version=version,
-        notes_html=notes_html,
+        notes_html=lambda: notes().html,
         publication_date=ctx.today,
     )
 
@@ -411,15 +449,13 @@ def plan_release(
         owners = _field_owner(ctx, changes.pulls)
         new_fields = _new_fields(new_paths, members, stats, owners, head_sha, version)
         build = _built(ctx, previous, latest, new_fields, changes, version, head_sha, progress)
-    # Step 3: the notes, keeping a curator's edits of the last summary
-    bot_markdown, notes_markdown, notes_html, kept = _draft_notes(ctx, changeset, version, build,
-                                                                  changes.previous_summary)
+    # Step 3: the notes, keeping a curator's edits of the last summary (written once the zip's md5 is known)
+    notes = NotesOnce(lambda: _draft_notes(ctx, changeset, version, build, changes.previous_summary))
     steps.finished("notes")
-    request = _draft_request(ctx, build, version, notes_html)
+    request = _draft_request(ctx, build, version, notes)
     return ReleasePlan(
         head=head_sha, latest=latest, changes=changes, validation=report, changeset=changeset, version=version,
-        build=build, bot_notes_markdown=bot_markdown, notes_markdown=notes_markdown, notes_html=notes_html,
-        notes_kept=kept, request=request, draft=drafts.plan_draft(ctx.zenodo, request),
+        build=build, notes=notes, request=request, draft=drafts.plan_draft(ctx.zenodo, request),
     )
 
 

@@ -88,6 +88,7 @@ def seed_catalog(fields: tuple[int, ...] = SEED_FIELDS, rows: int = 120, manifes
     }
 
 
+SEED_PREVIEW = "SCoPe_classification_demo.ipynb"  # what the record page previews; new versions keep it
 SEED_METADATA: dict[str, Any] = {
     "title": "SCoPe ZTF variable star classification catalog (local sample)",
     "resource_type": {"id": "dataset"},
@@ -136,7 +137,8 @@ class LocalWorld:
         self.zenodo.start()
         self.github.start()
         self.concept_id, self.first_record_id = self.zenodo.seed_concept(
-            seed_catalog(self.seed_fields, self.seed_rows, self.seed_manifest), SEED_METADATA, version="v1.0.0"
+            seed_catalog(self.seed_fields, self.seed_rows, self.seed_manifest), SEED_METADATA, version="v1.0.0",
+            default_preview=SEED_PREVIEW,
         )
         gh = self.github
         gh.add_token(ACTIONS_TOKEN, BOT_LOGIN)

@@ -155,9 +155,16 @@ class ZenodoServer:
             return self.state.blob_path(entry["blob"]).read_bytes()
 
     # -- seeding -----------------------------------------------------------------------------------
+    def add_community_check(self, field: str, message: str, severity: str = "error",
+                            community: str = "ztf-scope") -> None:
+        """A community's check (invenio-checks) reporting on every draft save; "error" blocks publishing."""
+        self.state.community_checks.append({"field": field, "messages": [message], "severity": severity,
+                                            "community": community})
+
     def seed_concept(self, files: Mapping[str, bytes | Path], metadata: dict[str, Any],
-                     version: str = "v1.0.0") -> tuple[str, str]:
-        """Create a concept whose first version, ``version``, is published with these files."""
+                     version: str = "v1.0.0", default_preview: str | None = None) -> tuple[str, str]:
+        """Create a concept whose first version, ``version``, is published with these files (in this
+        order, ``default_preview`` the one its page previews)."""
         metadata = {"publication_date": self.state.today(), **metadata, "version": version}
         checked = check_metadata(metadata)
         if checked.rejected or checked.dropped:
@@ -181,6 +188,7 @@ class ZenodoServer:
                             md5.update(piece)
                 store.set_content(rid, key, target, target.stat().st_size, md5.hexdigest())
                 store.commit(rid, key)
+            rec["files_meta"] = {"default_preview": default_preview, "order": list(files)}
             store.publish(rid)
             return rec["concept"], rid
 

@@ -9,6 +9,7 @@ The token lives only in the session's headers: it is never part of a message, a 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import logging
 import re
@@ -82,10 +83,26 @@ class ZenodoError(BotError):
 def _error_text(error: Any) -> str:
     if not isinstance(error, dict):
         return str(error)
-    messages = error.get("messages") or error.get("message") or ""
+    messages = error.get("messages") or error.get("message") or error.get("description") or ""
     if isinstance(messages, list):
         messages = " ".join(map(str, messages))
-    return f"{error.get('field', '?')}: {messages}"
+    community = (error.get("context") or {}).get("community") if isinstance(error.get("context"), dict) else None
+    where = f" (community {community})" if community else ""
+    return f"{error.get('field', '?')}: {messages}{where}"
+
+
+def split_errors(errors: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """(what blocks, what is only reported) of an answer's ``errors`` list.
+
+    Entries of community checks carry a ``severity`` and a ``context.community``; invenio-checks
+    (invenio_checks/components.py, ChecksComponent.publish) refuses to publish only on ``severity ==
+    "error"``. Entries without a severity are the schema's own: the field was dropped, which blocks.
+    """
+    blocking, notices = [], []
+    for error in errors:
+        severity = error.get("severity") if isinstance(error, dict) else None
+        (notices if severity is not None and severity != "error" else blocking).append(error)
+    return blocking, notices
 
 
 def _hint_for(status: int | None, errors: Sequence[Any]) -> str | None:
@@ -96,7 +113,8 @@ def _hint_for(status: int | None, errors: Sequence[Any]) -> str | None:
         return ("check the record id in release-config.yaml (zenodo.record) and that zenodo.api_url "
                 "points at the right Zenodo")
     if status == 429:
-        return "Zenodo's rate limit (about 100 requests/min per token) is exhausted; rerun in a minute"
+        return ("Zenodo's rate limit (about 100 requests a minute, 5,000 an hour, per client) is exhausted; "
+                "rerun in a while")
     if status is None or status >= 500:
         return "Zenodo or the network failed repeatedly; the release steps are safe to rerun later"
     if errors:
@@ -180,6 +198,7 @@ class ZenodoClient:
         self.calls = 0
         self.calls_by_step: Counter[str] = Counter()
         self.slept = 0.0
+        self.rate_waited = 0.0  # of the policy's rate_wait_budget, shared by every call of this client
         self._step = "other"
 
     def __repr__(self) -> str:  # no headers: they hold the token
@@ -201,8 +220,16 @@ class ZenodoClient:
             self.slept += seconds
             self.sleep(seconds)
 
+    def _rate_wait(self, seconds: float) -> bool:
+        """Wait ``seconds`` for the rate limit if the run's budget allows it; False (no wait) if not."""
+        if self.rate_waited + seconds > self.policy.rate_wait_budget:
+            return False
+        self.rate_waited += seconds
+        self._sleep(seconds)
+        return True
+
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        self._sleep(self.budget.pause())
+        self._rate_wait(self.budget.pause())  # nearly out of requests: wait for the reset if affordable
         try:
             resp = self.session.request(method, self.base_url + path, **kwargs)
         except _LOST_ERRORS as exc:
@@ -250,9 +277,9 @@ class ZenodoClient:
                     return parse(resp)
                 if resp.status_code == 429:
                     rate_waits += 1
-                    if rate_waits > self.policy.max_rate_waits:
-                        raise self._error(method, path, resp)
-                    self._sleep(self.policy.rate_wait(resp.headers, self._now()))
+                    wait = self.policy.rate_wait(resp.headers, self._now())
+                    if rate_waits > self.policy.max_rate_waits or not self._rate_wait(wait):
+                        raise self._rate_limited(method, path, wait)
                     self.budget.remaining = None  # waited already; do not wait again for the same reset
                     continue
                 if resp.status_code in RETRYABLE_STATUS:
@@ -289,6 +316,18 @@ class ZenodoClient:
             kwargs["data"] = _StreamingBody(opened, int(size or 0), on_read)
             kwargs["timeout"] = (self.timeout, self.upload_timeout)
         return kwargs, opened
+
+    def _rate_limited(self, method: str, path: str, wait: float) -> ZenodoError:
+        """Stop rather than wait past the run's budget: say when a rerun will be let in."""
+        when = dt.datetime.fromtimestamp(self._now() + wait, dt.UTC)
+        return ZenodoError(
+            f"answered 429: Zenodo's rate limit asks to wait {wait:.0f} s, more than this run may spend "
+            f"waiting ({self.policy.rate_wait_budget - self.rate_waited:.0f} s of "
+            f"{self.policy.rate_wait_budget:.0f} s left)",
+            status=429, method=method, path=path,
+            hint=f"rerun after {when:%Y-%m-%d %H:%M} UTC; every step is safe to rerun (the limit belongs to "
+                 "this client's address and user agent, not to the token)",
+        )
 
     @staticmethod
     def _summary(resp: requests.Response) -> str | None:
@@ -378,18 +417,14 @@ class ZenodoClient:
         )
 
     def delete_draft_file(self, draft_id: str, key: str) -> None:
+        """Delete one file of a draft. There is deliberately no "delete all": InvenioRDM's
+        ``DELETE .../draft/files`` soft-deletes the rows, and importing the same keys again may collide."""
+
         def took_effect() -> bool | None:
             return True if key not in self.draft_files(draft_id) else None
 
         path = f"/records/{draft_id}/draft/files/{_quote(key)}"
         self._call("DELETE", path, lambda r: True, expect=(204,), accept=PLAIN_JSON, reconcile=took_effect)
-
-    def delete_all_draft_files(self, draft_id: str) -> None:
-        def took_effect() -> bool | None:
-            return True if not self.draft_files(draft_id) else None
-
-        self._call("DELETE", f"/records/{draft_id}/draft/files", lambda r: True, expect=(204,),
-                   accept=PLAIN_JSON, reconcile=took_effect)
 
     def discard_draft(self, draft_id: str) -> None:
         """Delete an unpublished draft (its reserved DOI is never registered)."""
@@ -450,15 +485,19 @@ class ZenodoClient:
         )
 
     def update_draft(self, draft_id: str, body: dict[str, Any]) -> Draft:
-        """PUT the whole draft (idempotent). A 200 with ``errors`` is a failure: those fields were dropped."""
+        """PUT the whole draft (idempotent). A 200 with field ``errors`` is a failure: those fields were
+        dropped. Community checks' entries (with a ``severity``) block only at ``severity: error``."""
 
         def check(resp: requests.Response) -> Draft:
             data = resp.json()
-            errors = data.get("errors") or []
-            if errors:
+            blocking, notices = split_errors(data.get("errors") or [])
+            for notice in notices:
+                log.warning("Zenodo, community check (%s): %s", notice.get("severity"), _error_text(notice))
+            if blocking:
                 raise ZenodoError(
-                    "the draft was saved without some fields: Zenodo rejected them", status=resp.status_code,
-                    errors=errors, method="PUT", path=f"/records/{draft_id}/draft",
+                    "the draft was saved without some fields, or a community check failed: Zenodo rejected "
+                    "them", status=resp.status_code,
+                    errors=blocking, method="PUT", path=f"/records/{draft_id}/draft",
                 )
             return Draft.from_json(data)
 

@@ -9,12 +9,10 @@ only after a curator approved, re-verifies the draft, publishes and reads the pu
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from rich.console import Console
 
@@ -25,6 +23,9 @@ from bot.notes.digest import is_unedited_bot_notes
 from bot.progress import TransferProgress, transfer_progress
 from bot.zenodo.client import ZenodoClient
 from bot.zenodo.models import NOTES_TYPE, Draft, FileEntry, Record
+from bot.zenodo.uploads import HashedOpener, UploadFile
+
+__all__ = ["STEPS", "DraftPlan", "DraftRequest", "DraftResult", "UploadFile", "converge_draft", "publish_draft"]
 
 log = logging.getLogger("bot.zenodo")
 
@@ -37,31 +38,22 @@ STEPS: tuple[str, ...] = (PLAN_STEP, *APPLY_STEPS)
 
 
 @dataclass(frozen=True)
-class UploadFile:
-    key: str
-    size: int
-    md5: str  # hex
-    open: Callable[[], BinaryIO]  # opened fresh for every attempt
-
-    @classmethod
-    def from_path(cls, path: str | Path, key: str | None = None) -> UploadFile:
-        """Describe a local file, reading it once (in chunks) for its md5."""
-        path = Path(path)
-        digest = hashlib.md5()
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        return cls(key or path.name, path.stat().st_size, digest.hexdigest(), lambda: path.open("rb"))
-
-
-@dataclass(frozen=True)
 class DraftRequest:
     concept_record: str
     uploads: list[UploadFile]
     replaces: Callable[[str], bool]  # previous-version keys this release drops (old zip, old fields.json)
     version: str
-    notes_html: str
+    # The notes, or how to write them once the files are on Zenodo: they quote the zip's md5, which only
+    # the upload learns (it hashes the zip as it streams it), so they wait for the upload.
+    notes_html: str | Callable[[], str]
     publication_date: str  # ISO day
+
+    @property
+    def notes_ready(self) -> bool:
+        return not callable(self.notes_html)
+
+    def notes(self) -> str:
+        return self.notes_html() if callable(self.notes_html) else self.notes_html
 
 
 @dataclass
@@ -108,22 +100,25 @@ def find_pending_draft(client: ZenodoClient, concept_record: str) -> Draft | Non
 
 def _expected_files(
     req: DraftRequest, previous: dict[str, FileEntry]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(kept previous files, new uploads) as key -> md5."""
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """(kept previous files, new uploads) as key -> md5; None for an md5 only the upload will learn."""
     upload_keys = {u.key for u in req.uploads}
     kept = {k: e.md5 or "" for k, e in previous.items() if not req.replaces(k) and k not in upload_keys}
     return kept, {u.key: u.md5 for u in req.uploads}
 
 
-def file_problems(files: dict[str, FileEntry], expected: dict[str, str]) -> list[str]:
-    """What differs between a draft's (or record's) files and the expected key -> md5; empty when equal."""
+def file_problems(files: dict[str, FileEntry], expected: Mapping[str, str | None]) -> list[str]:
+    """What differs between a draft's (or record's) files and the expected key -> md5; empty when equal.
+
+    An expected md5 of None (not sent yet) checks only that the file is there and committed.
+    """
     problems = [f"{k}: missing" for k in sorted(expected.keys() - files.keys())]
     problems += [f"{k}: not expected" for k in sorted(files.keys() - expected.keys())]
     for key in sorted(expected.keys() & files.keys()):
         entry = files[key]
         if not entry.committed:
             problems.append(f"{key}: not committed (status {entry.status})")
-        elif entry.md5 != expected[key]:
+        elif expected[key] is not None and entry.md5 != expected[key]:
             problems.append(f"{key}: md5 {entry.md5} but expected {expected[key]}")
     return problems
 
@@ -141,7 +136,7 @@ def _check_request(req: DraftRequest) -> None:
 class PlannedUpload:
     key: str
     size: int
-    md5: str
+    md5: str | None  # None: learnt while it streams
 
 
 @dataclass(frozen=True)
@@ -157,28 +152,30 @@ class DraftPlan:
     draft_url: str | None
     version: str
     publication_date: str
-    clear_files: bool  # the draft holds files but not the previous version's set: start the list afresh
+    # The draft holds files but not the previous version's set: start the list afresh, deleting these one
+    # key at a time (DELETE .../draft/files soft-deletes the rows, and a new import of the keys collides).
+    clear_files: tuple[str, ...]
     import_files: bool  # carry the previous version's files over (files-import)
     remove: tuple[str, ...]  # keys to delete from the draft (replaced files, stale uploads)
     declare: tuple[str, ...]  # keys to declare before sending their content
     upload: tuple[PlannedUpload, ...]  # files to send and commit
     kept: dict[str, str]  # key -> md5 of the files carried over unchanged
-    new: dict[str, str]  # key -> md5 of the files this release brings
-    notes_html: str  # the notes the draft will hold
+    new: dict[str, str | None]  # key -> md5 of the files this release brings (None: learnt by the upload)
+    notes_html: str | None  # the notes the draft will hold; None: written after the upload
     notes_kept: bool  # a curator's edit of the draft's notes is kept
-    update_metadata: bool
+    update_metadata: bool  # True also when the notes are not written yet (the applier checks again)
     reserve_doi: bool
     doi: str | None  # the draft's reserved DOI, when it has one
 
     @property
-    def expected(self) -> dict[str, str]:
+    def expected(self) -> dict[str, str | None]:
         return {**self.kept, **self.new}
 
     def writes(self) -> list[str]:
         """The write calls applying this plan makes, in order (``METHOD path``)."""
         draft = f"/records/{self.draft_id or '{new draft}'}/draft"
         out = [] if self.draft_id else [f"POST /records/{self.latest.id}/versions"]
-        out += [f"DELETE {draft}/files"] if self.clear_files else []
+        out += [f"DELETE {draft}/files/{key}" for key in self.clear_files]
         out += [f"POST {draft}/actions/files-import"] if self.import_files else []
         out += [f"DELETE {draft}/files/{key}" for key in self.remove]
         out += [f"POST {draft}/files"] if self.declare else []
@@ -201,9 +198,22 @@ def plan_draft(client: ZenodoClient, req: DraftRequest) -> DraftPlan:
             )
         draft = _pending_draft(client, latest)
         files = client.draft_files(draft.id) if draft is not None else {}
-    plan = plan_for(latest, req, draft, files)
+    plan = plan_for(latest, recognise_uploads(req, files), draft, files)
     steps.finished(f"zenodo:{PLAN_STEP}")
     return plan
+
+
+def recognise_uploads(req: DraftRequest, files: dict[str, FileEntry]) -> DraftRequest:
+    """The request with the md5 of each upload an earlier run may have sent: a committed draft file of
+    the same key and size. Only then is the zip hashed before it is sent (a reading pass of its own)."""
+    uploads = []
+    for upload in req.uploads:
+        entry = files.get(upload.key)
+        if upload.md5 is None and entry is not None and entry.committed and entry.size == upload.size:
+            log.info("%s is already on the draft: hashing the local build to recognise it", upload.key)
+            upload = replace(upload, md5=upload.expected_md5())
+        uploads.append(upload)
+    return replace(req, uploads=uploads)
 
 
 def _pending_draft(client: ZenodoClient, latest: Record) -> Draft | None:
@@ -223,42 +233,46 @@ def plan_for(latest: Record, req: DraftRequest, draft: Draft | None, files: dict
     remove = tuple(key for key, entry in sorted(after_import.items()) if _to_remove(key, entry, kept, new, req))
     present = {k: e for k, e in after_import.items() if k not in remove}
     todo = [u for u in req.uploads if u.key not in present or not present[u.key].committed]
-    notes_html, notes_kept = _notes_for(latest, req, draft)
+    notes_html, notes_kept = _notes_for(latest, req, draft) if req.notes_ready else (None, False)
     current = draft.raw if draft is not None else _copied_metadata(latest)
-    body = _draft_body(current, req, notes_html)
+    changes = notes_html is None or _draft_body(current, req, notes_html)["metadata"] != current.get("metadata")
     return DraftPlan(
         latest=latest, draft_id=draft.id if draft else None, draft_url=draft.html_url if draft else None,
         version=req.version, publication_date=req.publication_date,
-        clear_files=bool(files) and import_files, import_files=import_files, remove=remove,
+        clear_files=tuple(sorted(files)) if import_files else (), import_files=import_files, remove=remove,
         declare=tuple(u.key for u in todo if u.key not in present),
         upload=tuple(PlannedUpload(u.key, u.size, u.md5) for u in todo), kept=kept, new=new,
         notes_html=notes_html, notes_kept=notes_kept,
-        update_metadata=draft is None or body["metadata"] != current.get("metadata"),
+        update_metadata=draft is None or changes,
         reserve_doi=draft is None or not draft.doi, doi=draft.doi if draft else None,
     )
 
 
-def _to_remove(key: str, entry: FileEntry, kept: dict[str, str], new: dict[str, str], req: DraftRequest) -> bool:
+def _to_remove(
+    key: str, entry: FileEntry, kept: dict[str, str], new: dict[str, str | None], req: DraftRequest
+) -> bool:
     if key in kept:
         return False
     if key in new:
         # Uploaded by an earlier run, or pending (its content can still be sent): keep. Committed with
         # other bytes: sending content again would lose the file (Zenodo's trap), so delete and resend.
-        return entry.committed and entry.md5 != new[key]
+        # An md5 still unknown here means the sizes differ (see recognise_uploads): other bytes.
+        return entry.committed and (new[key] is None or entry.md5 != new[key])
     return req.replaces(key)  # not ours to remove otherwise (a curator's file): verification names it
 
 
 def _notes_for(latest: Record, req: DraftRequest, draft: Draft | None) -> tuple[str, bool]:
     """(the notes the draft should hold, whether they are a curator's edit kept in place of ours)."""
     notes = draft.notes_html if draft is not None else None
+    mine = req.notes()
     ours = (
         notes is None
         or notes == latest.notes_html
-        or notes == req.notes_html
+        or notes == mine
         or is_unedited_bot_notes(notes)
     )
     if ours or notes is None:
-        return req.notes_html, False
+        return mine, False
     log.warning("the draft's notes were edited by hand: keeping them, not the bot's notes")
     return notes, True
 
@@ -272,6 +286,7 @@ class _Applier:
         self.plan = plan
         self.progress = progress
         self.uploaded: list[str] = []
+        self.sent: dict[str, str] = {}  # key -> md5 of the bytes this run uploaded
         self._draft: Draft | None = None
         self.files: dict[str, FileEntry] = {}
 
@@ -286,6 +301,7 @@ class _Applier:
         self._draft = self.client.new_version(self.plan.latest.id)
         if self._draft.id != self.plan.draft_id:  # a draft made just now (or by someone else): plan for it
             self.files = self.client.draft_files(self._draft.id)
+            self.req = recognise_uploads(self.req, self.files)
             self.plan = plan_for(self.plan.latest, self.req, self._draft, self.files)
         else:
             self.files = {}
@@ -293,7 +309,8 @@ class _Applier:
     def import_files(self) -> None:
         if self.plan.clear_files:
             log.info("draft holds files but not the imported set: deleting them to import again")
-            self.client.delete_all_draft_files(self.draft.id)
+        for key in self.plan.clear_files:
+            self.client.delete_draft_file(self.draft.id, key)
         if self.plan.import_files:
             self.files = dict(self.client.import_files(self.draft.id))
 
@@ -310,7 +327,7 @@ class _Applier:
                 self._send(sources[planned.key], bar)
         # Trust the listing, not our bookkeeping: a failed transfer can silently drop a file.
         self.files = self.client.draft_files(self.draft.id)
-        problems = file_problems(self.files, self.plan.expected)
+        problems = file_problems(self.files, {**self.plan.expected, **self.sent})
         if problems:
             raise Finding(
                 f"draft /records/{self.draft.id}/draft does not hold the expected files: " + "; ".join(problems),
@@ -318,19 +335,31 @@ class _Applier:
             )
 
     def _send(self, upload: UploadFile, bar: TransferProgress) -> None:
-        self.client.upload_content(self.draft.id, upload.key, upload.open, upload.size,
-                                   bar.task(upload.key, upload.size))
+        """Stream the file into the draft, hashing it on the way, then check Zenodo's checksum."""
+        opener = HashedOpener(upload)
+        self.client.upload_content(self.draft.id, upload.key, opener, upload.size, bar.task(upload.key, upload.size))
+        sent = opener.sent_md5()
         entry = self.client.commit_file(self.draft.id, upload.key)
-        if entry.md5 != upload.md5:
-            raise Finding(
-                f"{upload.key}: Zenodo computed md5 {entry.md5} but the local file's is {upload.md5}",
-                hint="the file changed or broke in transfer; rerun the draft step to upload it again",
-            )
+        for what, md5 in (("the bytes sent", sent), ("the local file", upload.md5)):
+            if md5 is not None and entry.md5 != md5:
+                raise Finding(
+                    f"{upload.key}: Zenodo computed md5 {entry.md5} but {what} hash to {md5}",
+                    hint="the file changed or broke in transfer; rerun the draft step to upload it again",
+                )
+        self.sent[upload.key] = sent
         self.uploaded.append(upload.key)
 
     def metadata(self) -> None:
-        if self.plan.update_metadata:
-            body = _draft_body(self.draft.raw, self.req, self.plan.notes_html)
+        if not self.plan.update_metadata:
+            return
+        # The draft as it is now: files-import copied files.default_preview and files.order, and a PUT
+        # built from the copy read before the import would send the old values back.
+        self._draft = self.client.get_draft(self.draft.id)
+        if self.plan.notes_html is None:  # the notes wait for the upload's md5: written now
+            notes_html, notes_kept = _notes_for(self.plan.latest, self.req, self.draft)
+            self.plan = replace(self.plan, notes_html=notes_html, notes_kept=notes_kept)
+        body = _draft_body(self.draft.raw, self.req, self.plan.notes_html or "")
+        if body["metadata"] != self.draft.raw.get("metadata"):
             self._draft = self.client.update_draft(self.draft.id, body)
 
     def reserve_doi(self) -> None:
@@ -348,8 +377,8 @@ class _Applier:
 
 
 def planned_result(plan: DraftPlan, calls: int = 0) -> DraftResult:
-    """What the draft would be once the plan is applied (a dry run's answer)."""
-    files = {k: FileEntry(k, None, md5, "completed") for k, md5 in plan.expected.items()}
+    """What the draft would be once the plan is applied (a dry run's answer; an md5 not learnt is "")."""
+    files = {k: FileEntry(k, None, md5 or "", "completed") for k, md5 in plan.expected.items()}
     return DraftResult(
         draft_id=plan.draft_id or "", doi=plan.doi, latest_published_id=plan.latest.id,
         latest_version=plan.latest.version, files=files, version=plan.version, notes_html=plan.notes_html,
@@ -406,6 +435,8 @@ def converge_draft(
     start = client.calls
     plan = plan_draft(client, req)
     if dry_run:
+        if plan.notes_html is None:  # nothing is sent, so the notes are written now (a hashing pass)
+            plan = replace(plan, notes_html=req.notes())
         _print_plan("draft", plan.writes())
         return planned_result(plan, client.calls - start)
     result = apply_draft(client, req, plan, progress=progress)

@@ -178,11 +178,56 @@ def test_files_import_copies_the_previous_files_once(s, z):
     one_key = next(iter(previous))
     assert s.delete(f"{z.url}/records/{draft}/draft/files/{one_key}").status_code == 204
     assert s.post(f"{z.url}/records/{draft}/draft/actions/files-import").status_code == 400
-    assert s.delete(f"{z.url}/records/{draft}/draft/files").status_code == 204
+    for key in draft_keys(s, z.url, draft):  # one key at a time: the rows really go
+        assert s.delete(f"{z.url}/records/{draft}/draft/files/{key}").status_code == 204
     assert draft_keys(s, z.url, draft) == []
     assert s.post(f"{z.url}/records/{draft}/draft/actions/files-import").status_code == 201
     # The published version kept its files: deleting draft entries never touches shared blobs.
-    assert requests.get(previous[FIELDS_JSON]["links"]["content"]).content == b"[296, 297, 487]"
+    assert requests.get(previous[FIELDS_JSON]["links"]["content"], headers={"Accept": "*/*"}).content == (
+        b"[296, 297, 487]")
+
+
+def test_deleting_all_draft_files_at_once_leaves_rows_that_a_new_import_collides_with(s, z):
+    draft = new_draft(s, z)
+    assert s.post(f"{z.url}/records/{draft}/draft/actions/files-import").status_code == 201
+    assert s.delete(f"{z.url}/records/{draft}/draft/files").status_code == 204
+    assert draft_keys(s, z.url, draft) == []  # the listing looks empty...
+    r = s.post(f"{z.url}/records/{draft}/draft/actions/files-import")
+    assert r.status_code == 500  # ...but the soft-deleted rows clash with the same keys imported again
+
+
+def test_files_import_copies_default_preview_and_order_and_a_stale_put_resets_them(s, z, tmp_path):
+    with ZenodoServer(data_dir=tmp_path, tokens={"t"}) as server, requests.Session() as t:
+        t.headers.update({"Authorization": "Bearer t", "Accept": f"{INVENIORDM_ACCEPT}, application/json;q=0.5"})
+        _, record = server.seed_concept({"a.csv": b"a", "b.ipynb": b"{}"}, {
+            "title": "Preview", "resource_type": {"id": "dataset"},
+            "creators": [{"person_or_org": {"type": "organizational", "name": "Org"}}]}, default_preview="b.ipynb")
+        before_import = t.post(f"{server.url}/records/{record}/versions").json()
+        assert before_import["files"]["default_preview"] is None and before_import["files"]["entries"] == {}
+        draft = before_import["id"]
+        listing = t.post(f"{server.url}/records/{draft}/draft/actions/files-import").json()
+        assert listing["default_preview"] == "b.ipynb" and listing["order"] == ["a.csv", "b.ipynb"]
+        after_import = t.get(f"{server.url}/records/{draft}/draft").json()
+        assert after_import["files"]["default_preview"] == "b.ipynb"
+        stale = {k: v for k, v in before_import.items() if k not in ("links", "ui")}
+        saved = t.put(f"{server.url}/records/{draft}/draft", json=stale).json()
+        assert saved["files"]["default_preview"] is None and saved["files"]["order"] == []
+
+
+def test_community_checks_report_on_save_and_only_errors_block_publishing(s, z):
+    z.server.add_community_check("metadata.subjects", "Add a subject.", severity="info", community="c1")
+    draft = ready_to_publish(s, z)
+    saved = s.get(f"{z.url}/records/{draft}/draft").json()
+    body = {k: v for k, v in saved.items() if k not in ("links", "ui")}
+    errors = s.put(f"{z.url}/records/{draft}/draft", json=body).json()["errors"]
+    assert errors == [{"field": "metadata.subjects", "messages": ["Add a subject."], "severity": "info",
+                       "context": {"community": "c1"}}]
+    z.server.add_community_check("metadata.title", "Titles start with SCoPe.", severity="error")
+    refused = s.post(f"{z.url}/records/{draft}/draft/actions/publish")
+    assert refused.status_code == 400
+    assert [e["severity"] for e in refused.json()["errors"]] == ["error"]
+    z.server.state.community_checks = [c for c in z.server.state.community_checks if c["severity"] != "error"]
+    assert s.post(f"{z.url}/records/{draft}/draft/actions/publish").status_code == 202
 
 
 def test_upload_commit_download_in_a_draft(s, z):

@@ -143,7 +143,8 @@ def seed_release(zenodo: Target, old_fields: tuple[int, ...] = (296, 423),
                  new_fields: tuple[int, ...] = (296, 297, 423)) -> Release:
     """Seed a published v1.0.0 on the local server; return the inputs of the next release."""
     previous = seed_files(tuple(old_fields))
-    concept, _record = zenodo.server.seed_concept(previous, SEED_METADATA, version="v1.0.0")
+    concept, _record = zenodo.server.seed_concept(previous, SEED_METADATA, version="v1.0.0",
+                                                  default_preview="SCoPe_classification_demo.ipynb")
     return Release(str(concept), md5s(previous), new_catalog(new_fields))
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.local.zenodo.metadata import FieldError
 
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, extra: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or []
         self.headers = headers or {}
+        self.extra = extra or []  # error entries already in their wire shape (community checks)
 
 
 PERMISSION_DENIED = "Permission denied."

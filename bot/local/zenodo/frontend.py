@@ -27,8 +27,8 @@ log = logging.getLogger("bot.local.zenodo")
 def error_reply(req: Request, exc: ApiError) -> Reply:
     """JSON error; the ``errors`` list only for clients that asked for the InvenioRDM shape."""
     data: dict[str, Any] = {"status": exc.status, "message": exc.message}
-    if exc.errors and req.wants_invenio():
-        data["errors"] = errors_json(exc.errors)
+    if (exc.errors or exc.extra) and req.wants_invenio():
+        data["errors"] = errors_json(exc.errors) + exc.extra
     return json_reply(exc.status, data, headers=dict(exc.headers))
 
 

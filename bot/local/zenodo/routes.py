@@ -38,11 +38,11 @@ class Api:
         return req.token is not None and req.token in self.tokens
 
     def record_reply(self, req: Request, status: int, rec: dict[str, Any],
-                     errors: list[FieldError] | None = None) -> Reply:
+                     errors: list[FieldError] | None = None, extra: list[dict[str, Any]] | None = None) -> Reply:
         if req.wants_invenio():
             data = record_json(self.store, self.base, rec)
-            if errors:
-                data["errors"] = errors_json(errors)
+            if errors or extra:
+                data["errors"] = errors_json(errors or []) + (extra or [])
             return json_reply(status, data, INVENIORDM_JSON)
         return json_reply(status, legacy_record_json(self.store, self.base, rec))
 
@@ -100,7 +100,8 @@ class Api:
         body = _object(req.json())
         with self.store.lock:
             rec, dropped = self.store.update_draft(rid, body)
-            return self.record_reply(req, 200, rec, dropped)
+            # A save also runs the community checks; their findings ride in the same errors list.
+            return self.record_reply(req, 200, rec, dropped, self.store.check_errors())
 
     def discard_draft(self, req: Request, rid: str) -> Reply:
         self.store.discard_draft(rid)

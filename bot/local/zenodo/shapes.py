@@ -10,7 +10,7 @@ import copy
 from typing import Any
 from urllib.parse import quote
 
-from bot.local.zenodo.store import Store
+from bot.local.zenodo.store import Store, files_meta
 
 INVENIORDM_JSON = "application/vnd.inveniordm.v1+json"
 
@@ -39,7 +39,8 @@ def files_json(base: str, rec: dict[str, Any], keys: list[str] | None = None) ->
     """The files listing (``GET .../files``): entries as a list."""
     chosen = rec["files"] if keys is None else {k: rec["files"][k] for k in keys}
     prefix = f"{base}/records/{rec['id']}" + ("/files" if rec["published"] else "/draft/files")
-    return {"enabled": True, "default_preview": None, "order": [],
+    meta = files_meta(rec)
+    return {"enabled": True, "default_preview": meta["default_preview"], "order": list(meta["order"]),
             "entries": [file_json(base, rec, e) for e in chosen.values()], "links": {"self": prefix}}
 
 
@@ -89,7 +90,8 @@ def record_json(store: Store, base: str, rec: dict[str, Any]) -> dict[str, Any]:
                      "is_latest_draft": not published},
         "files": {"enabled": True, "count": len(entries),
                   "total_bytes": sum(e["size"] or 0 for e in rec["files"].values()),
-                  "order": [], "default_preview": None, "entries": entries},
+                  "order": list(files_meta(rec)["order"]), "default_preview": files_meta(rec)["default_preview"],
+                  "entries": entries},
         "access": {"record": "public", "files": "public", "embargo": {"active": False, "reason": None}},
         "custom_fields": {},
         "links": record_links(base, rec),

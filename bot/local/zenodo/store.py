@@ -40,6 +40,11 @@ class Limits:
     max_files: int = 100
 
 
+def files_meta(rec: dict[str, Any]) -> dict[str, Any]:
+    """The record's ``files.default_preview`` and ``files.order`` (state saved before them has none)."""
+    return rec.setdefault("files_meta", {"default_preview": None, "order": []})
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -58,6 +63,9 @@ class Store:
         self.concepts: dict[str, dict[str, Any]] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.dois_reserved = 0
+        # Community checks (invenio-checks) run on every draft save: entries like {"field", "messages",
+        # "severity": "error"|"warning"|"info", "community"}; only severity "error" blocks publishing.
+        self.community_checks: list[dict[str, Any]] = []
         self._load()
 
     # -- persistence -------------------------------------------------------------------------------
@@ -138,7 +146,8 @@ class Store:
     def _new_record(self, concept_id: str, metadata: dict[str, Any], index: int) -> dict[str, Any]:
         now = _now()
         rec: dict[str, Any] = {"id": self._new_id(), "concept": concept_id, "published": False, "metadata": metadata,
-               "doi": None, "files": {}, "created": now, "updated": now, "revision_id": 1, "index": index}
+               "doi": None, "files": {}, "created": now, "updated": now, "revision_id": 1, "index": index,
+               "files_meta": {"default_preview": None, "order": []}, "soft_deleted": []}
         self.records[rec["id"]] = rec
         self.concepts[concept_id]["draft"] = rec["id"]
         return rec
@@ -183,9 +192,27 @@ class Store:
             rec["metadata"] = checked.kept
             if "pids" in body:
                 self._apply_pids(rec, body["pids"])
+            if isinstance(body.get("files"), dict):
+                self._apply_files_meta(rec, body["files"])
             self._touch(rec)
             self.save()
             return rec, checked.dropped
+
+    @staticmethod
+    def _apply_files_meta(rec: dict[str, Any], files: dict[str, Any]) -> None:
+        """A draft PUT sets what its ``files`` block says: ``default_preview`` and ``order`` as sent
+        (invenio-rdm-records FilesSchema), so a body read before a files-import sends the old values."""
+        meta = files_meta(rec)
+        if "default_preview" in files:
+            preview = files["default_preview"]
+            meta["default_preview"] = preview if preview in rec["files"] else None
+        if isinstance(files.get("order"), list):
+            meta["order"] = [k for k in files["order"] if isinstance(k, str)]
+
+    def check_errors(self) -> list[dict[str, Any]]:
+        """What the community checks report on a draft save (invenio_checks/api.py extract_run_errors)."""
+        return [{"field": c["field"], "messages": list(c["messages"]), "severity": c["severity"],
+                 "context": {"community": c["community"]}} for c in self.community_checks]
 
     def _apply_pids(self, rec: dict[str, Any], pids: object) -> None:
         doi = pids.get("doi") if isinstance(pids, dict) else None
@@ -231,6 +258,9 @@ class Store:
                                                                        "commit it or delete it first."))
             if problems:
                 raise ApiError(400, "A validation error occurred.", problems)
+            blocking = [e for e in self.check_errors() if e["severity"] == "error"]
+            if blocking:  # invenio_checks/components.py ChecksComponent.publish
+                raise ApiError(400, "A validation error occurred.", extra=blocking)
             concept = self.concepts[rec["concept"]]
             if rec["doi"] is None:
                 rec["doi"] = {"identifier": self.doi_of(rid), "status": "registered"}
@@ -271,9 +301,16 @@ class Store:
             if not concept["versions"]:
                 raise ApiError(400, f"Draft {rid} has no previous version to import files from.")
             previous = self.records[concept["versions"][-1]]
+            collide = sorted(set(previous["files"]) & set(rec.get("soft_deleted", [])))
+            if collide:
+                # The rows a delete-all left behind (soft-deleted, ZENODO.md "More traps") clash with the
+                # same keys imported again: a database integrity error, answered as a bare 500.
+                raise ApiError(500, "Internal server error.")
             now = _now()
             for key, entry in previous["files"].items():
                 rec["files"][key] = {**entry, "imported": True, "created": now, "updated": now}
+            # invenio-records-resources FilesManager.copy: default_preview and order come along.
+            rec["files_meta"] = copy.deepcopy(files_meta(previous))
             self._touch(rec)
             self.save()
             return rec
@@ -347,6 +384,10 @@ class Store:
             rec = self.draft(rid)
             entry = self.entry(rec, key)
             del rec["files"][key]
+            meta = files_meta(rec)
+            if meta["default_preview"] == key:
+                meta["default_preview"] = None
+            meta["order"] = [k for k in meta["order"] if k != key]
             self._release_blob(entry.get("blob"))
             self._touch(rec)
             self.save()
@@ -355,7 +396,10 @@ class Store:
         with self.lock:
             rec = self.draft(rid)
             entries = list(rec["files"].values())
+            # The file rows are only marked deleted: importing the same keys later collides with them.
+            rec.setdefault("soft_deleted", []).extend(sorted(rec["files"]))
             rec["files"] = {}
+            rec["files_meta"] = {"default_preview": None, "order": []}
             for entry in entries:
                 self._release_blob(entry.get("blob"))
             self._touch(rec)
