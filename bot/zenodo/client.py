@@ -98,7 +98,8 @@ def split_errors(errors: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     (invenio_checks/components.py, ChecksComponent.publish) refuses to publish only on ``severity ==
     "error"``. Entries without a severity are the schema's own: the field was dropped, which blocks.
     """
-    blocking, notices = [], []
+    blocking: list[Any] = []
+    notices: list[Any] = []
     for error in errors:
         severity = error.get("severity") if isinstance(error, dict) else None
         (notices if severity is not None and severity != "error" else blocking).append(error)

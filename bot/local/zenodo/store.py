@@ -42,7 +42,8 @@ class Limits:
 
 def files_meta(rec: dict[str, Any]) -> dict[str, Any]:
     """The record's ``files.default_preview`` and ``files.order`` (state saved before them has none)."""
-    return rec.setdefault("files_meta", {"default_preview": None, "order": []})
+    meta: dict[str, Any] = rec.setdefault("files_meta", {"default_preview": None, "order": []})
+    return meta
 
 
 def _now() -> str:
