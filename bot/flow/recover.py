@@ -29,13 +29,15 @@ from bot.github.approval import WHO_CHECKS, ApprovalFacts, ApprovalRequest, Refu
 from bot.github.markdown import code_span, link
 from bot.github.models import Permission
 from bot.github.summary import render_refusal
+from bot.integrity import state_key
 from bot.zenodo import drafts
 
 
 def _summary_commit(ctx: RunContext, gh: GitHubAdapter, since: str | None, draft_id: str) -> str | None:
     """The commit the newest bot summary describing ``draft_id`` was built from (None when none does)."""
     pulls = reversed(merged_pulls(ctx, gh, since, "HEAD"))
-    return next((state.commit_sha for _, _, state in summaries(gh, pulls) if state.draft_id == draft_id), None)
+    sealed = (s.state for _, _, s in summaries(gh, pulls, state_key(ctx.zenodo_token)))
+    return next((state.commit_sha for state in sealed if state.draft_id == draft_id), None)
 
 
 def redraft_if_behind(ctx: RunContext, gh: GitHubAdapter) -> str | None:
