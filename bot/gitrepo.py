@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import UsageError
+from bot.trailers import co_author_trailers
 from bot.versions import read_version
 
 _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@{}~^-]{0,200}$")
-_CO_AUTHOR = re.compile(r"^co-authored-by:\s*(.+?)\s*<([^>]*)>\s*$", re.IGNORECASE | re.MULTILINE)
 _STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added", "T": "modified"}
 
 
@@ -172,8 +172,9 @@ def commit_authors(repo: str | Path, base: str | None, head: str, path: str | No
             continue
         author, _, body = entry.strip("\n").partition("\x00")
         seen.setdefault(author.strip(), None)
-        for name, email in _CO_AUTHOR.findall(body):
-            seen.setdefault(f"{name.strip()} <{email.strip()}>", None)
+        for name, email in co_author_trailers(body):
+            if email:
+                seen.setdefault(f"{name} <{email}>", None)
     return [a for a in seen if a]
 
 
@@ -183,10 +184,13 @@ def is_merge(repo: str | Path, commit: str) -> bool:
 
 
 def is_ancestor(repo: str | Path, ancestor: str, descendant: str) -> bool:
+    """Is ``ancestor`` in ``descendant``'s history? GitError when git knows neither (not fetched, no repo)."""
     done = subprocess.run(
         ["git", "-C", str(repo), "merge-base", "--is-ancestor", _check_ref(ancestor), _check_ref(descendant)],
         capture_output=True, check=False,
     )
+    if done.returncode not in (0, 1):  # 128: an unknown commit, or not a repository
+        raise GitError(f"git cannot compare {ancestor[:12]} with {descendant[:12]} in {repo}")
     return done.returncode == 0
 
 

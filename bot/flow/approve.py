@@ -24,7 +24,7 @@ from bot.flow.plan import open_published_catalog, release_base
 from bot.flow.publish import concept_doi, publish_release
 from bot.flow.redraft import request_redraft
 from bot.flow.router import Payload, Router, dispatch_input
-from bot.github.adapter import GitHubAdapter
+from bot.github.adapter import GitHubAdapter, GitHubError
 from bot.github.approval import (
     WHAT_CHECKS,
     WHO_CHECKS,
@@ -215,8 +215,11 @@ def _what_is_pending(
     fields_changed = not now.published and _fields_changed(ctx, gh, pending.commit_sha, main_head)
     try:
         on_main = gitrepo.is_ancestor(ctx.repo_dir, pending.commit_sha, main_head)
-    except gitrepo.GitError:
-        on_main = False
+    except gitrepo.GitError:  # not in the checkout: ask GitHub (an unknown commit is not on main either)
+        try:
+            on_main = gh.is_ancestor(pending.commit_sha, main_head)
+        except GitHubError:
+            on_main = False
     if not on_main:
         problems.append(f"the summarised commit {pending.commit_sha[:12]} is not on the default branch")
     facts = replace(
@@ -237,6 +240,22 @@ def _refuse(gh: GitHubAdapter, comment: ApprovalComment, refusal: Refusal) -> Ap
     return ApprovalOutcome("refused", refusal=refusal)
 
 
+def judge(
+    ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment, request: ApprovalRequest
+) -> tuple[Approval | Refusal, PendingRelease | None, SummarySeen]:
+    """The verdict on a well-formed approval comment: the bot's sealed summary on its PR, checked against
+    GitHub, Zenodo and git."""
+    summary = read_summary(gh, comment.pr_number, state_key(ctx.zenodo_token))
+    pending = summary.sealed.state if summary.sealed else None
+    announced = pending is not None and gh.find_sticky(
+        comment.pr_number, published_marker(pending.version)) is not None
+    verdict = decide(ctx, gh, request, approver=comment.commenter, action=comment.action,
+                     pr_number=comment.pr_number, summary=summary,
+                     approved_at=gh.comment(comment.comment_id).created_at,
+                     pr_author=gh.pull(comment.pr_number).author, announced=announced)
+    return verdict, pending, summary
+
+
 def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment) -> ApprovalOutcome:
     """Act on one PR comment; most comments are not approvals and are ignored without a word.
 
@@ -252,14 +271,7 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     gh.react(comment.comment_id, "eyes")
     if isinstance(request, Refusal):
         return _refuse(gh, comment, request)
-    summary = read_summary(gh, comment.pr_number, state_key(ctx.zenodo_token))
-    pending = summary.sealed.state if summary.sealed else None
-    announced = pending is not None and gh.find_sticky(
-        comment.pr_number, published_marker(pending.version)) is not None
-    verdict = decide(ctx, gh, request, approver=comment.commenter, action=comment.action,
-                     pr_number=comment.pr_number, summary=summary,
-                     approved_at=gh.comment(comment.comment_id).created_at,
-                     pr_author=gh.pull(comment.pr_number).author, announced=announced)
+    verdict, pending, summary = judge(ctx, gh, comment, request)
     if isinstance(verdict, Refusal):
         return _refuse(gh, comment, verdict)
     assert pending is not None

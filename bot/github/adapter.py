@@ -11,7 +11,6 @@ have happened, so the adapter looks for its effect before trying again (no secon
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from github.PullRequest import PullRequest
 from bot import __version__
 from bot.errors import BotError
 from bot.github.models import ChangedFile, CommentEdit, CommentInfo, Permission, PullInfo
+from bot.trailers import co_authors
 
 __all__ = [
     "REACTIONS",
@@ -50,12 +50,6 @@ _HINTS: dict[int, str] = {
     409: "the repository is in a conflicting state (empty, or a ref moved): rerun the workflow",
     422: "GitHub refused the request as invalid: the message above says which field",
 }
-_CO_AUTHOR = re.compile(
-    r"^\s*co-authored-by:\s*(?P<name>[^<\n]*?)\s*(?:<(?P<email>[^>\n]*)>)?\s*$", re.IGNORECASE | re.MULTILINE
-)
-_NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[A-Za-z0-9-]+)@users\.noreply\.github\.com$", re.IGNORECASE)
-
-
 class GitHubError(BotError):
     """A GitHub call failed; ``status`` is the HTTP status, or None when no answer came back."""
 
@@ -87,19 +81,6 @@ def _gh_message(exc: GithubException) -> str:
     if isinstance(data, str) and data.strip() and not data.lstrip().startswith("<"):
         return data.strip()[:300]
     return exc.message or "no message"  # an HTML page from a proxy says nothing useful
-
-
-def co_authors(message: str) -> list[str]:
-    """``Co-authored-by:`` trailers of a commit message: the GitHub login when the address is a
-    noreply one, else the name (or the address when the trailer has no name)."""
-    out: list[str] = []
-    for m in _CO_AUTHOR.finditer(message or ""):
-        name, email = m.group("name").strip(), (m.group("email") or "").strip()
-        noreply = _NOREPLY.match(email)
-        who = noreply.group("login") if noreply else (name or email)
-        if who:
-            out.append(who)
-    return out
 
 
 def _pull_info(pr: PullRequest) -> PullInfo:
@@ -422,6 +403,13 @@ class GitHubAdapter:
             ]
 
     # -- tags and releases --------------------------------------------------------------------------
+
+    def is_ancestor(self, base: str, head: str) -> bool:
+        """Is ``base`` in ``head``'s history? (The compare API's status: ``ahead`` or ``identical``.)"""
+        # https://docs.github.com/en/rest/commits/commits#compare-two-commits (status: diverged, ahead,
+        # behind or identical)
+        with self._call(f"compare {base[:12]}...{head[:12]}"):
+            return str(self._repo.compare(base, head).status) in ("ahead", "identical")
 
     def tag_commit(self, name: str) -> str | None:
         """The commit tag ``name`` points at, or None when there is no such tag."""

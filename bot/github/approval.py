@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.filesets import diff_files
 from bot.github.markdown import code_span
 from bot.github.models import ROLE_RANK, CommentEdit, PendingRelease, Permission
 
@@ -154,11 +155,6 @@ def parse_approval(body: str, command: str) -> ApprovalRequest | Refusal | None:
     )
 
 
-def _normal_md5(value: str) -> str:
-    value = value.strip().lower()
-    return value[4:] if value.startswith("md5:") else value
-
-
 def _listed(names: Iterable[str]) -> str:
     return ", ".join(code_span(n) for n in names)
 
@@ -279,9 +275,7 @@ def check_draft_files(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal
             "so they cannot be checked. Please try again later.",
             "draft-unreadable",
         )
-    have = {key: _normal_md5(md5) for key, md5 in facts.draft_files.items()}
-    want = {key: _normal_md5(f.md5) for key, f in pending.files.items()}
-    differences = describe_differences(want, have)
+    differences = describe_differences({key: f.md5 for key, f in pending.files.items()}, facts.draft_files)
     if not differences:
         return None
     return Refusal(
@@ -293,11 +287,9 @@ def check_draft_files(request: ApprovalRequest, facts: ApprovalFacts) -> Refusal
 
 def describe_differences(want: Mapping[str, str], have: Mapping[str, str]) -> str:
     """``missing `a`; unexpected `b`; changed `c``` for two key -> md5 maps; empty when they agree."""
-    missing = sorted(want.keys() - have.keys())
-    extra = sorted(have.keys() - want.keys())
-    differ = sorted(k for k in want.keys() & have.keys() if want[k] != have[k])
+    diff = diff_files(want, have)
     parts = [f"{label} {_listed(keys)}" for label, keys in
-             (("missing", missing), ("unexpected", extra), ("changed", differ)) if keys]
+             (("missing", diff.missing), ("unexpected", diff.unexpected), ("changed", diff.changed)) if keys]
     return "; ".join(parts)
 
 

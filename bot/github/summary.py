@@ -28,10 +28,6 @@ _HEX40 = re.compile(r"[0-9a-f]{40}")
 _CHANGES = ("added", "replaced", "carried")
 STATE_VERSION = 1
 
-# The summary's state is the pending release; one type, two names after the two roles it plays.
-SummaryState = PendingRelease
-
-
 def published_marker(version: str) -> str:
     """The hidden marker of the DOI comment posted on each PR of a published version (one per version)."""
     return f"<!-- release-bot:published {re.sub(r'[^A-Za-z0-9.+_-]', '_', version)} -->"
@@ -40,7 +36,7 @@ def published_marker(version: str) -> str:
 # -- the state block -------------------------------------------------------------------------------
 
 
-def _state_json(state: SummaryState) -> str:
+def _state_json(state: PendingRelease) -> str:
     data = {
         "v": STATE_VERSION,
         "draft_id": state.draft_id,
@@ -65,7 +61,7 @@ def _dump(data: Mapping[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def state_block(state: SummaryState) -> str:
+def state_block(state: PendingRelease) -> str:
     return f"{STATE_OPEN}{_state_json(state)} -->"
 
 
@@ -76,7 +72,7 @@ def _str(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _state_from(data: Any) -> SummaryState:
+def _state_from(data: Any) -> PendingRelease:
     if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
         raise ValueError("v")
     files_in = data.get("files")
@@ -106,7 +102,7 @@ def _state_from(data: Any) -> SummaryState:
     commit = _str(data, "commit")
     if not _HEX40.fullmatch(commit):
         raise ValueError("commit")
-    return SummaryState(
+    return PendingRelease(
         draft_id=draft_id,
         version=_str(data, "version"),
         doi=_str(data, "doi"),
@@ -120,7 +116,7 @@ def _state_from(data: Any) -> SummaryState:
     )
 
 
-def parse_state(body: str) -> SummaryState | None:
+def parse_state(body: str) -> PendingRelease | None:
     """The state block of a summary comment; None when there is none, or more than one (outside the
     curator-editable notes), or it does not read as a state. Text inside the notes never counts."""
     if SUMMARY_MARKER not in body:
@@ -146,7 +142,7 @@ class SealError(ValueError):
 class SealedSummary:
     """A summary whose state the bot signed for this PR; ``intact`` when no one changed a byte since."""
 
-    state: SummaryState
+    state: PendingRelease
     intact: bool
 
 
@@ -216,7 +212,7 @@ def _pr_list(prs: Iterable[int]) -> str:
     return ", ".join(f"#{n}" for n in prs)  # GitHub links #N itself; N is an int, nothing to escape
 
 
-def _files_table(state: SummaryState) -> list[str]:
+def _files_table(state: PendingRelease) -> list[str]:
     rows = ["| file | change | size | md5 |", "|---|---|---:|---|"]
     order = {c: i for i, c in enumerate(_CHANGES)}
     for key, f in sorted(state.files.items(), key=lambda kv: (order.get(kv[1].change, 9), kv[0])):
@@ -227,7 +223,7 @@ def _files_table(state: SummaryState) -> list[str]:
 
 
 def render_summary(
-    state: SummaryState,
+    state: PendingRelease,
     notes_markdown: str,
     *,
     command: str = "/release publish",
@@ -263,7 +259,7 @@ def render_summary(
     return "\n".join(lines) + "\n"
 
 
-def _files_section(state: SummaryState) -> list[str]:
+def _files_section(state: PendingRelease) -> list[str]:
     counts = {c: sum(1 for f in state.files.values() if f.change == c) for c in _CHANGES}
     removed = f", {len(state.removed)} removed" if state.removed else ""
     return [
@@ -284,7 +280,7 @@ def _notes_section(notes_markdown: str) -> list[str]:
     ]
 
 
-def _approve_section(state: SummaryState, command: str) -> list[str]:
+def _approve_section(state: PendingRelease, command: str) -> list[str]:
     return [
         "#### To publish",
         "A curator listed in `release-config.yaml`, with write access and not the author of these changes, "

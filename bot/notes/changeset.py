@@ -15,13 +15,13 @@ from typing import Any, Literal, Protocol
 
 from bot import gitrepo
 from bot.scope import CLASSES, MODELS, field_from_filename
+from bot.trailers import noreply_login
 
 ChangeKind = Literal["added", "replaced", "removed"]
 KINDS: tuple[ChangeKind, ...] = ("added", "replaced", "removed")
 
 # GitHub's login rule (also used by the config schema for curators).
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\[bot\])?$")
-_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))@users\.noreply\.github\.com$", re.I)
 _NAME_EMAIL = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
 
 
@@ -167,8 +167,7 @@ def login_of(author: str) -> str | None:
     text = author.strip()
     m = _NAME_EMAIL.match(text)
     email = m.group("email") if m else (text if "@" in text else None)
-    nr = _NOREPLY.match(email.strip()) if email is not None else None
-    return nr.group(1) if nr else None
+    return noreply_login(email) if email is not None else None
 
 
 def is_login(text: str) -> bool:

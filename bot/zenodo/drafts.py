@@ -18,6 +18,7 @@ from rich.console import Console
 
 from bot import steps
 from bot.errors import Finding, UsageError
+from bot.filesets import diff_files
 from bot.integrity import content_digest
 from bot.notes.digest import is_unedited_bot_notes
 from bot.progress import TransferProgress, transfer_progress
@@ -112,14 +113,17 @@ def file_problems(files: dict[str, FileEntry], expected: Mapping[str, str | None
 
     An expected md5 of None (not sent yet) checks only that the file is there and committed.
     """
+    uncommitted = {k: e for k, e in files.items() if not e.committed}
+    committed = {k: e.md5 or "" for k, e in files.items() if k not in uncommitted}
+    diff = diff_files({k: m for k, m in expected.items() if m is not None},
+                      {k: m for k, m in committed.items() if expected.get(k, "") is not None})
     problems = [f"{k}: missing" for k in sorted(expected.keys() - files.keys())]
     problems += [f"{k}: not expected" for k in sorted(files.keys() - expected.keys())]
     for key in sorted(expected.keys() & files.keys()):
-        entry = files[key]
-        if not entry.committed:
-            problems.append(f"{key}: not committed (status {entry.status})")
-        elif expected[key] is not None and entry.md5 != expected[key]:
-            problems.append(f"{key}: md5 {entry.md5} but expected {expected[key]}")
+        if key in uncommitted:
+            problems.append(f"{key}: not committed (status {uncommitted[key].status})")
+        elif key in diff.changed:
+            problems.append(f"{key}: md5 {files[key].md5} but expected {expected[key]}")
     return problems
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.adapter import GitHubError, co_authors
+from bot.github.adapter import GitHubError
 from bot.github.models import ChangedFile, Permission
 from bot.local.github.state import ACTIONS_BOT, fake_sha
+from bot.trailers import co_authors
 
 MARKER = "<!-- release-bot:summary -->"
 

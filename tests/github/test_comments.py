@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.github.comments import COMMENT_BUDGET, MAX_COMMENT_CHARS, failed_merge_comment, fit_comment
-from bot.github.models import DraftFile
-from bot.github.summary import SummaryState, extract_notes, parse_state, render_summary
+from bot.github.models import DraftFile, PendingRelease
+from bot.github.summary import extract_notes, parse_state, render_summary
 from bot.validate.report import FileReport, Problem, ValidationReport
 
-STATE = SummaryState(
+STATE = PendingRelease(
     draft_id="1234567", version="v1.2.0", doi="10.5281/zenodo.1234567", concept_record="8410825",
     commit_sha="c0ffee" + "0" * 34,
     files={"predictions_dnn_xgb_78_fields.zip": DraftFile("a" * 32, 20_100_000_000, "added")},

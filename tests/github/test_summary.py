@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import Refusal, parse_approval
 from bot.github.markdown import code_span
-from bot.github.models import DraftFile
+from bot.github.models import DraftFile, PendingRelease
 from bot.github.summary import (
     NOTES_END,
     NOTES_START,
     SUMMARY_MARKER,
-    SummaryState,
     extract_notes,
     parse_state,
     published_marker,
@@ -31,7 +30,7 @@ from bot.local.github.sample import ACTIONS_TOKEN
 from bot.scope import FIELDS_JSON, catalog_zip_name
 
 SHA = "c0ffee" + "0" * 34
-STATE = SummaryState(
+STATE = PendingRelease(
     draft_id="1234567",
     version="v1.2.0",
     doi="10.5281/zenodo.1234567",
@@ -93,7 +92,7 @@ _texty = st.text(max_size=40)
     sizes=st.lists(st.integers(min_value=0, max_value=10**13), min_size=4, max_size=4),
 )
 def test_any_state_round_trips_and_nothing_escapes_the_state_comment(version, doi, notes, keys, sizes):
-    state = SummaryState(
+    state = PendingRelease(
         draft_id="99",
         version=version,
         doi=doi,
@@ -180,7 +179,7 @@ def test_a_state_without_a_change_kind_reads_its_files_as_carried():
 
 
 def test_a_state_block_in_the_notes_never_counts():
-    forged = SummaryState(**{**STATE.__dict__, "draft_id": "666"})
+    forged = PendingRelease(**{**STATE.__dict__, "draft_id": "666"})
     body = render_summary(STATE, NOTES)
     # A curator editing the notes pastes another state block there: it is ignored.
     edited = body.replace(NOTES_END, state_block(forged) + "\n" + NOTES_END)
@@ -243,7 +242,7 @@ def test_code_spans_hold_any_text(text, span):
 def test_a_forged_summary_by_another_user_is_not_the_sticky(github_server):
     """A user pastes a summary with their own state block (another draft id) before the bot posts."""
     adapter = GitHubAdapter(github_server.url, ACTIONS_TOKEN, f"{github_server.owner}/{github_server.repo}")
-    forged = SummaryState(**{**STATE.__dict__, "draft_id": "666", "files": {}})
+    forged = PendingRelease(**{**STATE.__dict__, "draft_id": "666", "files": {}})
     github_server.post_comment_as("mcoughlin", 1, render_summary(forged, "trust me"))
     assert adapter.find_sticky(1, SUMMARY_MARKER) is None
     adapter.upsert_sticky(1, SUMMARY_MARKER, render_summary(STATE, NOTES))
@@ -251,7 +250,7 @@ def test_a_forged_summary_by_another_user_is_not_the_sticky(github_server):
     sticky = adapter.find_sticky(1, SUMMARY_MARKER)
     assert sticky is not None and parse_state(sticky.body) == STATE
     # A rebuild edits the bot's comment, never the forged ones.
-    newer = SummaryState(**{**STATE.__dict__, "draft_id": "7654321"})
+    newer = PendingRelease(**{**STATE.__dict__, "draft_id": "7654321"})
     adapter.upsert_sticky(1, SUMMARY_MARKER, render_summary(newer, NOTES))
     states = [parse_state(c["body"]) for c in github_server.comments(1)]
     assert [s.draft_id for s in states if s] == ["666", "7654321", "666"]
