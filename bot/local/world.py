@@ -335,16 +335,26 @@ class LocalWorld:
         return sha
 
     def pull_request(self, number: int, action: str = "opened", **kw: Any) -> EventRun:
+        env = self.pull_request_env(number, action)
+        return self.run(env, checkout=env["GITHUB_SHA"], **kw)
+
+    def pull_request_env(self, number: int, action: str = "opened") -> dict[str, str]:
+        """Check out ``refs/pull/N/merge`` as the pull_request workflow does; returns the run's environment."""
         pull = self.github.pull_payload(number)
         payload = payloads.pull_request_event(action, pull, self.github.repo_payload(), pull["user"]["login"])
         merge = self.merge_ref(number)
-        env = self.env("pull_request", payload, merge, token=READONLY_TOKEN, zenodo_token=None)
-        return self.run(env, checkout=merge, **kw)
+        self._checkout(merge)
+        return self.env("pull_request", payload, merge, token=READONLY_TOKEN, zenodo_token=None)
 
     def push(self, before: str, after: str, **kw: Any) -> EventRun:
+        return self.run(self.push_env(before, after), checkout=after, **kw)
+
+    def push_env(self, before: str, after: str) -> dict[str, str]:
+        """Check out ``after`` as the push workflow does; returns the run's environment."""
         payload = payloads.push_event("refs/heads/main", before, after, self.github.repo_payload(), "ada",
                                       commits=self.github.push_commits(before, after))
-        return self.run(self.env("push", payload, after), checkout=after, **kw)
+        self._checkout(after)
+        return self.env("push", payload, after)
 
     def issue_comment(self, number: int, comment_id: int, body: str, login: str, action: str = "created",
                       **kw: Any) -> EventRun:

@@ -42,6 +42,9 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return job.get("steps", [])
 
 
+BOT = '"$RUNNER_TEMP/release-bot-venv/bin/release-bot"'  # installed outside the checkout (test_install.py)
+
+
 def runs(job: dict[str, Any]) -> str:
     return "\n".join(s.get("run", "") for s in steps(job))
 
@@ -108,12 +111,11 @@ def test_validate_runs_for_forks_without_secrets():
     assert job["permissions"] == {"contents": "read"}
     assert "environment" not in job and "secrets." not in (WORKFLOWS / "validate.yml").read_text()
     checkout = steps(job)[0]["with"]
-    assert checkout["fetch-depth"] == 0 and checkout["lfs"] is True
-    # the bot and its configuration come from the default branch, not from the pull request
-    bot = steps(job)[1]["with"]
-    assert bot["ref"] == "${{ github.event.repository.default_branch }}"
-    assert "pip install" in runs(job) and bot["path"] in runs(job)
-    assert "release-bot --config .release-bot/release-config.yaml handle-event" in runs(job)
+    assert checkout["fetch-depth"] == 0 and checkout["lfs"] is False  # the bot fetches the changed objects
+    # the bot comes from the default branch, not from the pull request (its config too: events.py)
+    install = next(s for s in steps(job) if s.get("name", "").startswith("Install release-bot"))
+    assert install["env"]["BOT_REF"] == "refs/remotes/origin/${{ github.event.repository.default_branch }}"
+    assert f"{BOT} handle-event" in runs(job)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +131,7 @@ def test_catalog_writers_share_one_queue_and_the_zenodo_environment(name, job_id
     job = load(name)["jobs"][job_id]
     assert job["environment"] == "zenodo"
     assert job["concurrency"] == {"group": "release-catalog", "cancel-in-progress": False}
-    step = next(s for s in steps(job) if "release-bot" in s.get("run", ""))
+    step = next(s for s in steps(job) if "handle-event" in s.get("run", ""))
     assert step["env"]["ZENODO_TOKEN"] == "${{ secrets.ZENODO_TOKEN }}"
 
 
@@ -149,7 +151,7 @@ def test_approve_checks_out_the_default_branch_and_filters_cheaply_outside_the_q
     assert "environment" not in jobs["filter"] and "environment" not in jobs["unprocessed"]
     assert jobs["filter"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert jobs["filter"]["outputs"]["approve"] == "${{ steps.filter.outputs.approve }}"
-    assert "release-bot approve-filter" in runs(jobs["filter"])
+    assert f"{BOT} approve-filter" in runs(jobs["filter"])
     publish = jobs["publish"]
     assert publish["needs"] == "filter" and publish["if"] == "needs.filter.outputs.approve == 'true'"
     assert publish["permissions"] == {"actions": "write", "contents": "write", "pull-requests": "write",
@@ -160,7 +162,7 @@ def test_approve_checks_out_the_default_branch_and_filters_cheaply_outside_the_q
     assert " ".join(last["if"].split()) == ("always() && needs.filter.outputs.approve == 'true' "
                                             "&& needs.publish.outputs.replied != 'true'")
     assert last["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert 'release-bot approve-unprocessed --result "$PUBLISH_RESULT"' in runs(last)
+    assert f'{BOT} approve-unprocessed --result "$PUBLISH_RESULT"' in runs(last)
     for job in jobs.values():
         checkout = steps(job)[0]
         assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
@@ -180,7 +182,7 @@ def test_dispatch_gives_each_action_only_its_permissions():
 @pytest.mark.parametrize("name", ["validate.yml", "release.yml", "approve.yml", "dispatch.yml", "status.yml"])
 def test_event_workflows_are_thin_calls_of_handle_event(name):
     for job in load(name)["jobs"].values():
-        assert re.search(r"^release-bot( --config \S+)? (handle-event|approve-filter|approve-unprocessed .*)$",
+        assert re.search(f"^{re.escape(BOT)} (handle-event|approve-filter|approve-unprocessed .*)$",
                          runs(job), re.MULTILINE)
         assert any(
             s.get("uses", "").startswith("actions/setup-python@") and s["with"]["python-version"] == "3.11"
@@ -194,7 +196,7 @@ def test_status_runs_the_status_command_weekly():
     cron = wf["on"]["schedule"][0]["cron"].split()
     assert len(cron) == 5 and cron[2] == "*" and cron[3] == "*" and cron[4] != "*"  # one day a week
     job = wf["jobs"]["status"]
-    assert re.search(r"^release-bot handle-event$", runs(job), re.MULTILINE)  # the schedule handler
+    assert re.search(f"^{re.escape(BOT)} handle-event$", runs(job), re.MULTILINE)  # the schedule handler
     assert steps(job)[-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"  # to start a draft run
 
 
@@ -237,7 +239,7 @@ def test_approve_filter_matches_the_configured_command():
 def test_every_checkout_the_bot_reads_has_full_history(name):
     """The bot diffs against release tags and the PR base: a shallow checkout would see no history."""
     for job in load(name)["jobs"].values():
-        if re.search(r"^release-bot approve-(filter|unprocessed)", runs(job), re.MULTILINE):
+        if re.search(f"^{re.escape(BOT)} approve-(filter|unprocessed)", runs(job), re.MULTILINE):
             continue  # they read the configuration and the comment, never history
         for step in steps(job):
             if str(step.get("uses", "")).startswith("actions/checkout@") and "path" not in step.get("with", {}):
