@@ -42,6 +42,8 @@ class CatalogSettings:
     fields_dir: str
     zip_folder: str = ""
     compression_level: int = 6
+    # The largest file Git LFS takes: 2 GB on GitHub Free and Pro (4 GB Team, 5 GB Enterprise Cloud).
+    max_file_bytes: int = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
             fields_dir=cat["fields_dir"].rstrip("/"),
             zip_folder=cat.get("zip_folder", ""),
             compression_level=cat.get("compression_level", 6),
+            max_file_bytes=cat.get("max_file_bytes", CatalogSettings.max_file_bytes),
         ),
         zenodo=ZenodoSettings(**data["zenodo"]),
         approval=ApprovalSettings(

@@ -75,6 +75,19 @@ def committed_file(repo: Path, commit: str, rel: str, scratch: Path, access: Lfs
             local.unlink(missing_ok=True)
 
 
+def committed_size(repo: Path, commit: str, rel: str) -> int | None:
+    """The bytes ``rel`` takes in the repository's storage at ``commit``: its LFS object's size when the blob is
+    a pointer, else the blob's (None for anything but a file)."""
+    entry = gitrepo.tree_entry(repo, commit, rel)
+    if entry is None or entry.kind != "blob" or entry.size is None:
+        return None
+    if entry.size < lfs.POINTER_MAX_BYTES:
+        pointer = lfs.parse_pointer(gitrepo.read_blob(repo, entry.oid, lfs.POINTER_MAX_BYTES))
+        if pointer is not None:
+            return pointer.size
+    return entry.size
+
+
 def lfs_access(ctx: RunContext) -> LfsAccess:
     """The run's repository on GitHub and its token, for fetching LFS objects (nothing else gets the token)."""
     return LfsAccess.for_repository(ctx.github_server_url, ctx.github_repository, ctx.github_token)

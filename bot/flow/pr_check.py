@@ -13,12 +13,12 @@ from bot import gitrepo
 from bot.config import Config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext
-from bot.flow.fields import lfs_access, validate_each
+from bot.flow.fields import committed_size, lfs_access, validate_each
 from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.lfs import LfsAccess
 from bot.scope import field_from_filename
-from bot.validate.report import FileReport, ValidationReport
+from bot.validate.report import WARNING, FileReport, Problem, ValidationReport
 
 router = Router()
 
@@ -79,6 +79,8 @@ def validate_pull_request(
     refused = _not_data(repo, base, head, fields_dir) if changed else []
     report = validate_each(repo, head, new_paths, scratch, config.validation, access or LfsAccess(),
                            progress=progress)
+    for file in report.files:
+        _warn_near_size_limit(file, committed_size(repo, head, file.path), config.catalog.max_file_bytes)
     out.report = ValidationReport(files=[*report.files, *refused])
     out.removed.sort()
     return out
@@ -133,6 +135,25 @@ def _not_data(repo: Path, base: str, head: str, fields_dir: str) -> list[FileRep
                 "for it",
             )
     return list(refused.values())
+
+
+NEAR_LIMIT = 0.9  # warn from 90% of catalog.max_file_bytes
+
+
+def _warn_near_size_limit(file: FileReport, size: int | None, limit: int) -> None:
+    """A warning on a field file within 10% of (or past) the largest file Git LFS takes, with the fix."""
+    if size is None or size < NEAR_LIMIT * limit:
+        return
+    where = "past" if size > limit else "within 10% of"
+    fix = (f"commit it gzipped instead (`gzip -9k {file.path}`, then add {file.path}.gz and remove "
+           f"{file.path}; see CONTRIBUTING.md)" if not file.path.endswith(".gz")
+           else "ask the maintainers: the repository's Git LFS plan sets this limit")
+    file.warnings.append(Problem(
+        file.path, None, None, "near-size-limit",
+        f"{file.path} is {size:,} bytes, {where} the {limit:,}-byte limit on one Git LFS object "
+        f"(catalog.max_file_bytes); {fix}", severity=WARNING,
+    ))
+    file.warning_count += 1
 
 
 def _not_a_field_file(path: str, fields_dir: str) -> FileReport:

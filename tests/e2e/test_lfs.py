@@ -11,6 +11,7 @@ import subprocess
 import zipfile
 
 import pytest
+import yaml
 from release_helpers import CONTRIBUTOR, CURATOR, OUTSIDER
 
 from bot.local.sample import field_csv_bytes
@@ -106,3 +107,16 @@ def test_a_committed_lfsconfig_cannot_redirect_the_fetch_or_the_token(world):
     run = world.pull_request(1)
     assert run.code == 0, run.stdout + run.stderr
     assert len(world.github.lfs.downloads) == 1
+
+
+def test_a_field_near_the_lfs_object_limit_gets_a_warning_with_the_gzip_command(world):
+    big, small = csv(487, seed=3), field_csv_bytes(488, 5, seed=3)
+    config = yaml.safe_load(world.config_text())
+    config["catalog"]["max_file_bytes"] = int(len(big) / 0.95)  # big is within 10% of it, small far below
+    world.push_main({"release-config.yaml": yaml.safe_dump(config).encode()}, "LFS limit")
+    world.open_pull(1, "Two fields", CONTRIBUTOR, {"fields/field_487.csv": big, "fields/field_488.csv": small})
+    run = world.pull_request(1)
+    assert run.code == 0, run.stdout  # a warning, not an error
+    assert "::warning file=fields/field_487.csv,title=near-size-limit" in run.stdout
+    assert "gzip -9k fields/field_487.csv" in run.stdout
+    assert "field_488.csv,title=near-size-limit" not in run.stdout
