@@ -45,7 +45,8 @@ def seal(key: bytes, data: Mapping[str, Any]) -> str:
 
 
 def sealed_by(key: bytes, data: Mapping[str, Any], mac: object) -> bool:
-    return isinstance(mac, str) and hmac.compare_digest(seal(key, data), mac)
+    # As bytes: compare_digest refuses str holding non-ASCII, which an edited block may carry.
+    return isinstance(mac, str) and hmac.compare_digest(seal(key, data).encode(), mac.encode("utf-8"))
 
 
 def text_sha(text: str) -> str:

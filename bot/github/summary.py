@@ -290,8 +290,9 @@ def _approve_section(state: PendingRelease, command: str) -> list[str]:
         f"{command} {state.draft_id}",
         "```",
         "",
-        "<sub>A new merge that changes the field files updates this draft and this comment; "
-        "approve the latest draft id.</sub>",
+        "<sub>A new merge that changes the field files updates this draft and this comment; an approval "
+        "counts only when it is posted after this comment's last update. Edits of anything but the notes "
+        "void this summary until the next draft run.</sub>",
     ]
 
 
