@@ -9,17 +9,17 @@ reported but never change the exit code.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 
 from bot.config import DEFAULT_CONFIG, ValidationSettings, load_config
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
-from bot.flow.pr_check import pull_range, pull_request_shas, validate_pull_request
-from bot.flow.router import read_payload
 from bot.validate.engine import validate_paths
 from bot.validate.formats import github_annotations, markdown_summary, render_json, render_text
 from bot.validate.report import ValidationReport
@@ -38,24 +38,16 @@ def run(args: argparse.Namespace) -> int:
         root = Path(workspace) if workspace else Path.cwd()
         report = validate_paths(paths, settings=settings, progress=True, display_root=root)
     else:
-        report = _pull_request_report(config_path)
+        report = _pull_request_mode()(config_path)
     _emit(report, args.format)
     return EXIT_OK if report.valid else EXIT_FINDING
 
 
-def _pull_request_report(config_path: Path) -> ValidationReport:
-    """Inside a pull_request run: the same selection and checks as the PR workflow's handler."""
-    if os.environ.get("GITHUB_EVENT_NAME") != "pull_request":
-        raise UsageError("no PATH given",
-                         hint="pass field files or folders, or run inside a GitHub pull_request workflow")
-    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or ".")
-    base, head = pull_request_shas(read_payload(os.environ))
-    if not config_path.is_absolute() and not config_path.exists():
-        config_path = workspace / config_path
-    config = load_config(config_path)
-    base, head = pull_range(workspace, base, head)
-    with tempfile.TemporaryDirectory(prefix="release-bot-validate-") as scratch:
-        return validate_pull_request(workspace, config, Path(scratch), base=base, head=head, progress=True).report
+def _pull_request_mode() -> Callable[[Path], ValidationReport]:
+    """The no-PATH mode, loaded by name as bot.cli loads commands: it needs git, PyGithub and the release flow,
+    which checking files never uses, so `validate PATH` starts without them."""
+    module = importlib.import_module("bot.validate.pull_request")
+    return cast(Callable[[Path], ValidationReport], module.pull_request_report)
 
 
 def _emit(report: ValidationReport, fmt: str) -> None:

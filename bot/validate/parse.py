@@ -1,18 +1,22 @@
-"""Chunks of CSV text -> Arrow tables of strings, parsed ahead in a thread while the engine checks.
+"""Chunks of CSV text -> Arrow tables of strings, parsed ahead on every core while the engine checks.
 
-Each chunk of whole records is parsed by ``pyarrow.csv.read_csv``, which splits it into blocks and parses
-them on every core. Cells are read as text (the row schema decides what a valid number looks like, not the
-parser) with RFC 4180 quoting: a quoted cell becomes its unquoted value. Records whose cell count differs
-from the header's are counted and skipped; the engine finds which they were.
+Each chunk of whole records is parsed by ``pyarrow.csv.read_csv`` on one core; as many chunks are parsed at
+once as there are cores (cheaper than splitting each chunk across them), and handed over in file order.
+Cells are read as text (the row schema decides what a valid number looks like, not the parser) with RFC 4180
+quoting: a quoted cell becomes its unquoted value. Records whose cell count differs from the header's are
+counted and skipped; the engine finds which they were.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -21,6 +25,7 @@ from bot.validate import layout, stream
 from bot.validate.stream import Chunk, StreamFailure
 
 READ_AHEAD = 2  # parsed chunks waiting for the checks (bounds memory)
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,8 +39,8 @@ class ChunkParser:
     def __init__(self, columns: int) -> None:
         self.keys = [f"c{i}" for i in range(columns)]
         # pyarrow parses a chunk in blocks of this size on every core; a record longer than a block stops it.
-        self.read_options = pcsv.ReadOptions(column_names=self.keys, block_size=stream.MAX_RECORD)
-        self.serial_options = pcsv.ReadOptions(column_names=self.keys, block_size=stream.MAX_RECORD, use_threads=False)
+        # One chunk per core at a time, each parsed serially: cheaper than splitting every chunk across the cores.
+        self.read_options = pcsv.ReadOptions(column_names=self.keys, block_size=stream.MAX_RECORD, use_threads=False)
         self.convert_options = pcsv.ConvertOptions(
             column_types=dict.fromkeys(self.keys, pa.string()), check_utf8=False, strings_can_be_null=False,
             quoted_strings_can_be_null=False,
@@ -54,9 +59,8 @@ class ChunkParser:
             ignore_empty_lines=False, invalid_row_handler=skip,
         )
         try:
-            one_block = len(chunk.text) <= stream.MAX_RECORD  # nothing to share out: spare the thread pool
             table = pcsv.read_csv(pa.py_buffer(chunk.text), parse_options=options, convert_options=self.convert_options,
-                                  read_options=self.serial_options if one_block else self.read_options)
+                                  read_options=self.read_options)
         except pa.ArrowInvalid:
             _refuse_long_record(chunk)
             raise
@@ -87,10 +91,14 @@ def parsed_chunks(chunks: Iterator[Chunk], columns: int) -> Iterator[Parsed]:
     if first.final:
         yield parser.parse(first)
         return
-    yield from read_ahead(parser.parse(c) for c in itertools.chain([first], chunks))
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="csv-parse") as pool:
+        parses = (pool.submit(parser.parse, c) for c in itertools.chain([first], chunks))
+        for parsing in read_ahead(parses, depth=workers):
+            yield parsing.result()
 
 
-def read_ahead(items: Iterator[Parsed], depth: int = READ_AHEAD) -> Iterator[Parsed]:
+def read_ahead(items: Iterator[T], depth: int = READ_AHEAD) -> Iterator[T]:
     """Produce the next items in a thread while this one is used.
 
     Reading, hashing, parsing and the compute kernels all release the GIL, so the producer and the consumer
@@ -125,8 +133,7 @@ def read_ahead(items: Iterator[Parsed], depth: int = READ_AHEAD) -> Iterator[Par
         while (item := ahead.get()) is not done:
             if isinstance(item, BaseException):
                 raise item
-            assert isinstance(item, Parsed)
-            yield item
+            yield cast(T, item)
     finally:
         stop.set()
         thread.join()

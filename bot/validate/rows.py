@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from bot.scope import CLASS_COLUMNS, MODELS, POSITIVE_THRESHOLD, is_valid_field_number
 from bot.skymap.density import SkyCounter
-from bot.validate import idlayout
+from bot.validate import arrow, idlayout
 from bot.validate import layout as csvlayout
 from bot.validate.ids import NO_ID, IdRegistry
 from bot.validate.parse import Parsed
@@ -79,7 +79,7 @@ class Statistics:
         if dec is not None:
             self._widen("dec", dec)
         if ra is not None and dec is not None:
-            self.sky.add(ra.to_numpy(zero_copy_only=False), dec.to_numpy(zero_copy_only=False))
+            self.sky.add(arrow.to_numpy(ra), arrow.to_numpy(dec))
 
     def _widen(self, name: str, values: pa.Array) -> None:
         mm = pc.min_max(values)
@@ -244,20 +244,21 @@ class RowChecks:
             assert ok is not None
             every = ok.false_count == 0
             if not every:
-                out += self._take(~ok.to_numpy(zero_copy_only=False), position, None, blank)
+                out += self._take(~arrow.to_numpy(ok), position, None, blank)
             if position not in self.primary or values is None:
                 continue
             name = self.rule_at[position].column
             if name in _LAYOUT_COLUMNS:
                 parts[name] = _Column(position, ok, values)
             if name == "field" and self.field is not None:
-                wrong = pc.fill_null(pc.and_(ok, pc.not_equal(values, self.field)), False)
-                out += self._take(wrong.to_numpy(zero_copy_only=False), position, "field-mismatch", blank)
+                wrong = pc.fill_null(pc.and_(ok, pc.not_equal(values, arrow.scalar(self.field, pa.int64()))),
+                                     arrow.scalar(False, pa.bool_()))
+                out += self._take(arrow.to_numpy(wrong), position, "field-mismatch", blank)
             elif name in ("ra", "dec"):
-                sky[name] = values if every else pc.if_else(ok, values, None)
+                sky[name] = values if every else pc.if_else(ok, values, arrow.scalar(None, values.type))
             elif name == "_id":
-                ids = values if every else pc.if_else(ok, values, None)
-                self.ids.add(pc.fill_null(ids, NO_ID).to_numpy())
+                ids = values if every else pc.if_else(ok, values, arrow.scalar(None, values.type))
+                self.ids.add(arrow.to_numpy(pc.fill_null(ids, arrow.scalar(int(NO_ID), pa.int64()))))
         return out
 
     def _scores(self, rule: ColumnRule, positions: list[int], both: Evaluation, n: int,
@@ -270,10 +271,10 @@ class RowChecks:
             for i, position in enumerate(positions):
                 mine = codes.slice(i * n, n)
                 if mine.null_count:
-                    out += self._take(pc.is_null(mine).to_numpy(zero_copy_only=False), position, None, blank)
-            codes = pc.fill_null(codes, -1)
+                    out += self._take(arrow.to_numpy(pc.is_null(mine)), position, None, blank)
+            codes = pc.fill_null(codes, arrow.scalar(-1, pa.int32()))
         lo, hi = _positive_words(rule.vocabulary)
-        every = codes.to_numpy().reshape(len(positions), n)
+        every = arrow.to_numpy(codes).reshape(len(positions), n)
         counts = np.count_nonzero((every >= lo) & (every < hi), axis=1)
         for position, count in zip(positions, counts.tolist(), strict=True):
             if position in self.primary and self.rule_at[position].column in _CLASS_OF:
@@ -298,12 +299,13 @@ class RowChecks:
         """
         if self.field is None or not is_valid_field_number(self.field) or len(parts) < len(_LAYOUT_COLUMNS):
             return
-        values = {n: (c.values if c.values.null_count == 0 else pc.fill_null(c.values, 0)).to_numpy()
+        zero = arrow.scalar(0, pa.int64())
+        values = {n: arrow.to_numpy(c.values if c.values.null_count == 0 else pc.fill_null(c.values, zero))
                   for n, c in parts.items()}
         judged = values["field"] == self.field
         for c in parts.values():
             if c.ok.false_count:
-                judged &= c.ok.to_numpy(zero_copy_only=False)
+                judged &= arrow.to_numpy(c.ok)
         off = judged & ~idlayout.layout_ok(values["_id"], self.field, values["ccd"], values["quad"], values["filter"])
         rows = np.flatnonzero(off)
         if not len(rows):
@@ -352,9 +354,9 @@ def _blank_rows(table: pa.Table) -> np.ndarray | None:
     first = pc.binary_length(table.column(0))
     if pc.min(first).as_py() > 0:
         return None
-    rows = np.flatnonzero(pc.equal(first, 0).to_numpy())
+    rows = np.flatnonzero(arrow.to_numpy(pc.equal(first, arrow.scalar(0, pa.int32()))))
     for column in table.columns[1:]:
-        rows = rows[pc.equal(column.take(pa.array(rows)), "").to_numpy()]
+        rows = rows[arrow.to_numpy(pc.equal(column.take(arrow.numbers(rows)), arrow.scalar("", pa.string())))]
         if not len(rows):
             return None
     mask = np.zeros(table.num_rows, dtype=bool)

@@ -21,8 +21,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from bot.validate import arrow
 
 # The JSON grammar for the text of a number: what a cell must look like to become one.
 INTEGER_TEXT = r"-?(?:0|[1-9][0-9]*)"
@@ -41,6 +44,7 @@ _CONSTRAINTS = {
 # Small integer ranges and patterned strings repeat a handful of values: read them dictionary-encoded
 # and check each distinct value once.
 _SMALL_RANGE = 4096
+_ZERO = arrow.scalar("0", pa.string())  # stands in for a cell that cannot be cast, so the cast cannot fail
 
 
 class SchemaError(ValueError):
@@ -103,7 +107,7 @@ class ColumnRule:
         lengths = pc.binary_length(cells)
         if _every(pc.ascii_is_decimal(cells)):
             # All digits (the usual case): the grammar only forbids leading zeros; cheaper than the regex.
-            syntax = pc.invert(pc.and_(pc.starts_with(cells, "0"), pc.greater(lengths, 1)))
+            syntax = pc.invert(pc.and_(pc.starts_with(cells, "0"), pc.greater(lengths, arrow.scalar(1, pa.int32()))))
         else:
             syntax = pc.match_substring_regex(cells, f"^{INTEGER_TEXT}$")
         over_pos = over_neg = None
@@ -113,10 +117,11 @@ class ColumnRule:
             neg = pc.starts_with(cells, "-")
             digits = pc.subtract(lengths, pc.cast(neg, pa.int32()))
             big = pc.or_(
-                pc.greater(digits, 19),
+                pc.greater(digits, arrow.scalar(19, pa.int32())),
                 pc.and_(
-                    pc.equal(digits, 19),
-                    pc.if_else(neg, pc.greater(cells, str(_INT64_MIN)), pc.greater(cells, str(_INT64_MAX))),
+                    pc.equal(digits, arrow.scalar(19, pa.int32())),
+                    pc.if_else(neg, pc.greater(cells, arrow.scalar(str(_INT64_MIN), pa.string())),
+                               pc.greater(cells, arrow.scalar(str(_INT64_MAX), pa.string()))),
                 ),
             )
             big = pc.and_(syntax, big)
@@ -124,37 +129,37 @@ class ColumnRule:
                 over_pos, over_neg = pc.and_not(big, neg), pc.and_(big, neg)
                 castable = pc.and_not(syntax, big)
         every = _every(castable)
-        ints = pc.cast(cells if every else pc.if_else(castable, cells, "0"), pa.int64())
+        ints = pc.cast(cells if every else pc.if_else(castable, cells, _ZERO), pa.int64())
         ok = pc.and_(castable, self._bounds_ok(ints))
         if self.enum is not None:
-            ok = pc.and_(ok, pc.is_in(ints, value_set=pa.array(self.enum, pa.int64())))
+            ok = pc.and_(ok, pc.is_in(ints, value_set=arrow.numbers(np.array(self.enum, dtype=np.int64))))
         if over_pos is not None and self.maximum is None:
             ok = pc.or_(ok, over_pos)
         if over_neg is not None and self.minimum is None:
             ok = pc.or_(ok, over_neg)
-        values = ints if every else pc.if_else(castable, ints, pa.scalar(None, pa.int64()))
+        values = ints if every else pc.if_else(castable, ints, arrow.scalar(None, pa.int64()))
         return Evaluation(ok, values)
 
     def _evaluate_number(self, cells: pa.Array) -> Evaluation:
         syntax = pc.match_substring_regex(cells, f"^{NUMBER_TEXT}$")
         every = _every(syntax)
-        floats = pc.cast(cells if every else pc.if_else(syntax, cells, "0"), pa.float64())
+        floats = pc.cast(cells if every else pc.if_else(syntax, cells, _ZERO), pa.float64())
         number = pc.and_(syntax, pc.is_finite(floats))
         ok = pc.and_(number, self._bounds_ok(floats))
         if self.enum is not None:
-            ok = pc.and_(ok, pc.is_in(floats, value_set=pa.array(self.enum, pa.float64())))
+            ok = pc.and_(ok, pc.is_in(floats, value_set=arrow.numbers(np.array(self.enum, dtype=np.float64))))
         if _every(number):
             return Evaluation(ok, floats)
-        return Evaluation(ok, pc.if_else(number, floats, pa.scalar(None, pa.float64())))
+        return Evaluation(ok, pc.if_else(number, floats, arrow.scalar(None, pa.float64())))
 
     def _bounds_ok(self, values: pa.Array) -> pa.BooleanArray:
         ok = pc.is_valid(values)
         if self.minimum is not None:
             cmp = pc.greater if self.minimum.exclusive else pc.greater_equal
-            ok = pc.and_(ok, cmp(values, self.minimum.value))
+            ok = pc.and_(ok, cmp(values, _number(self.minimum.value)))
         if self.maximum is not None:
             cmp = pc.less if self.maximum.exclusive else pc.less_equal
-            ok = pc.and_(ok, cmp(values, self.maximum.value))
+            ok = pc.and_(ok, cmp(values, _number(self.maximum.value)))
         return ok
 
     def _string_ok(self, cells: pa.Array) -> pa.BooleanArray:
@@ -164,11 +169,11 @@ class ColumnRule:
         if self.min_length is not None or self.max_length is not None:
             n = pc.utf8_length(cells)
             if self.min_length is not None:
-                ok = pc.and_(ok, pc.greater_equal(n, self.min_length))
+                ok = pc.and_(ok, pc.greater_equal(n, arrow.scalar(self.min_length, pa.int32())))
             if self.max_length is not None:
-                ok = pc.and_(ok, pc.less_equal(n, self.max_length))
+                ok = pc.and_(ok, pc.less_equal(n, arrow.scalar(self.max_length, pa.int32())))
         if self.enum is not None:
-            ok = pc.and_(ok, pc.is_in(cells, value_set=pa.array([str(v) for v in self.enum], pa.string())))
+            ok = pc.and_(ok, pc.is_in(cells, value_set=arrow.strings(tuple(str(v) for v in self.enum))))
         return ok
 
     # -- the mapping and the explanation, per cell ----------------------------------------------------
@@ -249,9 +254,13 @@ class ColumnRule:
         return f"{kind}{span}{about}"
 
 
+def _number(value: int | float) -> pa.Scalar:
+    return arrow.scalar(value, pa.int64() if isinstance(value, int) else pa.float64())
+
+
 @cache
 def _value_set(vocabulary: tuple[str, ...]) -> pa.Array:
-    return pa.array(vocabulary, pa.string())
+    return arrow.strings(vocabulary)
 
 
 def _every(mask: pa.Array | pa.ChunkedArray) -> bool:

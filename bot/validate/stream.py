@@ -229,9 +229,9 @@ class FieldText:
     def _buffer(self) -> bytearray:
         """A released buffer, or a new one: the reader's queue bounds how many chunks are out at once.
 
-        Always room for the carried-over record start and as much again (a file may be longer than it said).
+        Always room for the carried-over record start and a record more (a file may be longer than it said).
         """
-        size = max(self._chunk_size, 2 * len(self._carry))
+        size = max(self._chunk_size, len(self._carry) + MAX_RECORD)
         try:
             buf = self._free.get_nowait()
             if len(buf) >= size:
@@ -337,8 +337,10 @@ class FieldText:
     def _count_lines(self, chunk: Chunk) -> None:
         """Number the next chunk's lines: this one's line feeds, from its parser or counted here."""
         feeds = chunk.line_feeds
-        if feeds is None:
-            feeds = int(np.count_nonzero(np.frombuffer(chunk.text, dtype=np.uint8) == layout.LF))
+        if feeds is None:  # not parsed yet (the parsers run behind the reader): count them, allocating nothing
+            whole = chunk._bytes if chunk._bytes is not None else chunk.text.obj
+            assert isinstance(whole, bytes | bytearray)
+            feeds = whole.count(b"\n", 0, len(chunk.text))
         self.line += feeds + (0 if chunk.ends_with_lf else 1)
 
     def _refuse_long_record(self, head: bytes, cut: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,16 @@ def test_scope_published_rows_validate_clean(name: str, quoting: int, tmp_path: 
     assert (s.rows, s.md5, s.class_counts) == (want["rows"], want["md5"], want["counts"])
     assert (s.ra_min, s.ra_max, s.dec_min, s.dec_max) == want["sky"]
     assert s.rows == 100
+
+
+def test_validating_a_file_loads_neither_pandas_nor_the_release_flow(tmp_path: Path) -> None:
+    """pyarrow imports pandas whenever it converts a Python value and pandas is installed; validation never
+    needs it (nor git, PyGithub and the release flow), and start-up is part of every PR check's time."""
+    path = tmp_path / "field_296.csv"
+    path.write_bytes((SCOPE / "field_296_100rows.csv").read_bytes())
+    code = ("import sys; from pathlib import Path; from bot.validate.engine import validate_file; "
+            f"assert validate_file(Path({str(path)!r})).valid; "
+            "from bot.validate import command; "
+            "print(sorted(m for m in ('pandas', 'github', 'bot.flow.pr_check') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
