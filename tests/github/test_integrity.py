@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from bot.errors import UsageError
 from bot.github.approval import ApprovalRequest, check_summary, untrusted_editors
-from bot.github.models import CommentEdit, DraftFile
-from bot.github.summary import SealError, SummaryState, open_summary, render_summary, seal_summary
+from bot.github.models import CommentEdit, DraftFile, PendingRelease
+from bot.github.summary import SealError, open_summary, render_summary, seal_summary
 from bot.integrity import content_digest, state_key
 
 KEY = state_key("zenodo-token-for-tests")
-STATE = SummaryState(
+STATE = PendingRelease(
     draft_id="1234567", version="v1.2.0", doi="10.5281/zenodo.1234567", concept_record="8410825",
     commit_sha="c0ffee" + "0" * 34, files={"fields.json": DraftFile("b" * 32, 420, "replaced")}, prs=(12, 15),
     notes_digest="0" * 16, content_digest="d" * 24,
