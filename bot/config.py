@@ -42,8 +42,9 @@ class CatalogSettings:
     fields_dir: str
     zip_folder: str = ""
     compression_level: int = 6
-    # The largest file Git LFS takes: 2 GB on GitHub Free and Pro (4 GB Team, 5 GB Enterprise Cloud).
-    max_file_bytes: int = 2_000_000_000
+    # The largest file GitHub's Git LFS takes on Free and Pro: 2 GiB (github/docs data/variables/large_files.yml,
+    # max_lfs_size); Team 4 GB, Enterprise Cloud 5 GB.
+    max_file_bytes: int = 2 * 1024**3
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,6 @@ class LfsFetchError(Finding):
     """The LFS object of a committed pointer could not be had (not pushed, refused, wrong size)."""
 
 
-@dataclass(frozen=True)
-class FetchedObject:
-    path: Path
-    owned: bool  # True: the bot's own copy, delete it when done; False: the LFS store's, leave it
-
-
 def _lfs(repo: Path, args: list[str], env: Mapping[str, str]) -> str:
     try:
         done = subprocess.run(["git", "-C", str(repo), "lfs", *args], capture_output=True, env=dict(env),
@@ -113,16 +107,23 @@ def media_dir(repo: Path) -> Path:
 
 def fetch_object(
     repo: Path, commit: str, path: str, pointer: Pointer, dest: Path, access: LfsAccess
-) -> FetchedObject:
+) -> Path:
     """Fetch the one LFS object ``path`` points to at ``commit`` and hand it over at ``dest``.
 
-    An object the store already held (a developer's clone) is used where it is and left there; one this
-    call downloaded is moved out of the store, so the caller's deletion frees the disk.
+    An object the store already held (a developer's clone) stays there and ``dest`` is a link to it (a copy
+    across file systems); one this call downloaded is moved out of the store, so deleting ``dest`` frees
+    the disk. Either way ``dest`` carries the file's name, which says which field it is.
     """
     store = media_dir(repo)
     stored = store / pointer.oid[:2] / pointer.oid[2:4] / pointer.oid
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.unlink(missing_ok=True)
     if stored.is_file() and stored.stat().st_size == pointer.size:
-        return FetchedObject(stored, owned=False)
+        try:
+            os.link(stored, dest)
+        except OSError:
+            shutil.copyfile(stored, dest)
+        return dest
     env = access.git_env(os.environ)
     _lfs(repo, ["fetch", f"--include={path}", "--exclude=", "origin", commit], env)
     # git-lfs checks each download against its sha256 oid before it enters the store (tq/transfer_queue).
@@ -133,6 +134,5 @@ def fetch_object(
         stored.unlink()
         raise LfsFetchError(f"{path}: the Git LFS object {pointer.oid[:12]} has the wrong size",
                       hint="push the file again through Git LFS")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(stored, dest)
-    return FetchedObject(dest, owned=True)
+    return dest

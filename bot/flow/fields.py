@@ -61,18 +61,16 @@ def committed_file(repo: Path, commit: str, rel: str, scratch: Path, access: Lfs
         head = gitrepo.read_blob(repo, entry.oid, lfs.POINTER_MAX_BYTES)
     pointer = lfs.parse_pointer(head)
     if pointer is None:
-        local, owned = gitrepo.export_blob(repo, entry.oid, dest), True
+        local = gitrepo.export_blob(repo, entry.oid, dest)
     else:
         try:
-            fetched = lfs.fetch_object(repo, commit, rel, pointer, dest, access)
+            local = lfs.fetch_object(repo, commit, rel, pointer, dest, access)
         except lfs.LfsFetchError as exc:
             raise Refused(FileReport.refused(rel, "lfs-object-missing", f"{exc.message} ({exc.hint})")) from None
-        local, owned = fetched.path, fetched.owned
     try:
         yield local
     finally:
-        if owned:
-            local.unlink(missing_ok=True)
+        local.unlink(missing_ok=True)
 
 
 def committed_size(repo: Path, commit: str, rel: str) -> int | None:

@@ -38,6 +38,14 @@ def test_minimal_config_gets_defaults():
     assert config.github.bot_login == "github-actions[bot]"
     assert config.versioning.added == "minor"
     assert config.validation.max_errors_per_file == 50
+    assert config.catalog.max_file_bytes == 2 * 1024**3  # GitHub's largest LFS object on Free and Pro
+
+
+def test_the_lfs_object_limit_is_configurable_and_checked():
+    assert parse_config(GOOD.replace("fields_dir: fields", "fields_dir: fields\n  max_file_bytes: 4000000000")
+                        ).catalog.max_file_bytes == 4_000_000_000
+    with pytest.raises(ConfigError):
+        parse_config(GOOD.replace("fields_dir: fields", "fields_dir: fields\n  max_file_bytes: 0"))
 
 
 @pytest.mark.parametrize(
