@@ -135,6 +135,9 @@ def test_every_job_installs_the_bot_the_same_way():
     for path in WORKFLOWS.glob("*.yml"):
         for job in yaml.safe_load(path.read_text())["jobs"].values():
             steps = job.get("steps", [])
+            for step in steps:  # no other way in: no bare `release-bot`, no pip install of the checkout
+                for line in step.get("run", "").splitlines():
+                    assert not re.match(r"\s*(release-bot\s|python3? -m pip install \.)", line), (path.name, line)
             uses_bot = any("release-bot-venv/bin/release-bot" in s.get("run", "") for s in steps)
             installs = [s for s in steps if s.get("name", "").startswith(INSTALL)]
             if uses_bot:
