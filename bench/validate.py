@@ -1,6 +1,6 @@
 """Benchmark: `release-bot validate` against the parser it is built on and against honest peers, same file, same run.
 
-    .venv/bin/python bench/validate.py [--rows 1000000] [--rounds 3] [--jsonschema-rows 20000]
+    .venv/bin/python bench/validate.py [--rows 1000000] [--rounds 3] [--jsonschema-rows 5000]
 
 The field (1,000,000 rows, about 530 MB, deterministic: bot.local.sample) is cached under bench/.cache/validate/.
 Every contender runs in a fresh child process, on the same whole file, once per round; the rounds interleave
@@ -183,7 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the field file (default 1,000,000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each contender keeps its best (default 3)")
-    parser.add_argument("--jsonschema-rows", type=int, default=20_000, help="rows given to per-row jsonschema")
+    parser.add_argument("--jsonschema-rows", type=int, default=5_000, help="rows given to per-row jsonschema")
     parser.add_argument("--only", default="engine,text,typed,pandera,jsonschema",
                         help="comma-separated contenders to run (default: all)")
     parser.add_argument("--peer", help=argparse.SUPPRESS)
