@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import re
 
+import pytest
+
 from bot.local.sample import field_csv_bytes
 from bot.local.world import LocalWorld
 
@@ -39,3 +41,15 @@ def draft_id_of(comment_body: str) -> str:
 
 def bot_comments(world: LocalWorld, number: int) -> list[dict]:
     return [c for c in world.github.comments(number) if c["user"]["login"] == "github-actions[bot]"]
+
+
+# How the bundled Zenodo serves file content (the e2e ``world`` fixture's parameter). The suite runs as
+# zenodo.org does (API content ignores Range, the record page's link honours it); the tests marked
+# ``zenodo_modes`` run again on sites without the record page, whose API honours Range (``--api-range``)
+# or ignores it (the previous zip is then read front to back).
+ZENODO_MODES: dict[str, dict[str, bool]] = {
+    "zenodo.org": {},
+    "api-range": {"api_range": True, "record_pages": False},
+    "api-no-range": {"record_pages": False},
+}
+zenodo_modes = pytest.mark.parametrize("world", list(ZENODO_MODES), indirect=True)

@@ -65,6 +65,7 @@ class ZenodoServer:
         doi_prefix: str = "10.5281",
         api_range: bool = False,
         rate_limit_per_hour: int | None = None,
+        record_pages: bool = True,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
@@ -80,6 +81,7 @@ class ZenodoServer:
         self.faults = Faults()
         self.limiter = RateLimiter(rate_limit_per_min, rate_limit_per_hour)
         self.api_range = api_range
+        self.record_pages = record_pages
         self._frontend: Frontend | None = None
         self._httpd: ZenodoHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -90,7 +92,7 @@ class ZenodoServer:
         """Listen on 127.0.0.1 and serve in a background thread; returns the API base URL."""
         if self._httpd is not None:
             return self.url
-        api = Api(self.state, "", self.tokens, api_range=self.api_range)
+        api = Api(self.state, "", self.tokens, api_range=self.api_range, record_pages=self.record_pages)
         self._frontend = Frontend(api, self.limiter, self.faults)
         self._httpd = ZenodoHTTPServer(self.port, self._frontend)
         self.port = self._httpd.server_address[1]
@@ -124,6 +126,11 @@ class ZenodoServer:
     def calls(self) -> list[tuple[str, str, int]]:
         """Every answered request as (method, path, status); 0 when the connection was dropped."""
         return self._frontend.calls if self._frontend else []
+
+    @property
+    def traffic(self) -> list[tuple[str, str, int, int, int]]:
+        """Every answered request as (method, path, status, body bytes received, body bytes sent)."""
+        return self._frontend.traffic if self._frontend else []
 
     @property
     def dois_reserved(self) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.local.zenodo_server import ZenodoServer
 from bot.scope import MANIFEST_NAME
 
 from .conftest import Served
@@ -155,3 +156,31 @@ def test_usage_errors_exit_2(field_pool: dict[int, Path], tmp_path: Path, args: 
     prev = str(prev_dir / "predictions_dnn_xgb_1_fields.zip")
     subst = {"OUT": str(tmp_path / "out"), "F296": str(field_pool[296]), "PREV": prev}
     assert _build(tmp_path, *[subst.get(a, a) for a in args]) == 2
+
+
+@pytest.mark.parametrize("api_range", [False, True], ids=["zenodo.org", "api-range"])
+def test_build_from_the_record_page_and_from_the_api_gives_the_same_bytes(
+    field_pool: dict[int, Path], tmp_path: Path, api_range: bool
+) -> None:
+    first = tmp_path / "v1"
+    assert _build(tmp_path, "--out", str(first), *(str(field_pool[f]) for f in (247, 296, 297, 423))) == 0
+    (zip_path,) = first.glob("predictions_*.zip")
+    with ZenodoServer(tokens={"t"}, api_range=api_range) as server:
+        _, record = server.seed_concept({zip_path.name: zip_path}, {
+            "title": "Catalog", "resource_type": {"id": "dataset"},
+            "creators": [{"person_or_org": {"type": "organizational", "name": "Org"}}]})
+        site = server.url.removesuffix("/api")
+        urls = {"page": f"{site}/records/{record}/files/{zip_path.name}?download=1",
+                "api": f"{server.url}/records/{record}/files/{zip_path.name}/content"}
+        outs = {}
+        for name, url in urls.items():
+            outs[name] = tmp_path / name
+            assert _build(tmp_path, "--out", str(outs[name]), "--previous", url, str(field_pool[1001])) == 0
+        reads = [p for m, p, status, _got, _sent in server.traffic if m == "GET" and status in (200, 206)]
+        statuses = {status for m, p, status, _got, _sent in server.traffic if p.endswith("/content")}
+    built = {name: sorted(out.iterdir()) for name, out in outs.items()}
+    assert [p.name for p in built["page"]] == [p.name for p in built["api"]]
+    for page_file, api_file in zip(built["page"], built["api"], strict=True):
+        assert page_file.read_bytes() == api_file.read_bytes()  # byte-identical, whichever way it was read
+    assert any(not p.startswith("/api/") for p in reads) and any(p.endswith("/content") for p in reads)
+    assert statuses == ({206} if api_range else {200})  # the API ignored Range, unless told otherwise

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from release_helpers import CURATOR, OUTSIDER
+from release_helpers import CURATOR, OUTSIDER, ZENODO_MODES
 
 from bot.local.world import LocalWorld
 
 
-@pytest.fixture
-def world(tmp_path):
-    with LocalWorld(tmp_path / "world", curators=(CURATOR,), writers=(CURATOR, OUTSIDER)) as w:
+@pytest.fixture(params=["zenodo.org"])
+def world(request, tmp_path):
+    with LocalWorld(tmp_path / "world", curators=(CURATOR,), writers=(CURATOR, OUTSIDER),
+                    zenodo_options=ZENODO_MODES[request.param]) as w:
         yield w

@@ -38,6 +38,8 @@ class Frontend:
     limiter: RateLimiter
     faults: Faults = field(default_factory=Faults)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
+    # (method, path, status, body bytes received, body bytes sent) per answer: what crossed the network
+    traffic: list[tuple[str, str, int, int, int]] = field(default_factory=list)
 
     def handle(self, req: Request) -> Reply:
         if req.path.startswith("/_control/"):
@@ -138,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes: with Nagle on, delayed ACKs add ~40 ms per answer.
     disable_nagle_algorithm = True
     server: ZenodoHTTPServer
+    _sent = 0
 
     def _serve(self) -> None:
         req = Request(self.command, self.path, self.headers, self.rfile, self.client_address[0])
@@ -147,7 +150,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not req.drain() or reply.cut:
             self.close_connection = True
-        self._send(reply)
+        self._sent = 0
+        try:
+            self._send(reply)
+        finally:  # counted also when the client hung up part-way: those bytes left the server
+            self.server.frontend.traffic.append((req.method, req.path, reply.status, req.body_bytes, self._sent))
         if req.abandoned:
             self._linger()
 
@@ -164,6 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
     def _send(self, reply: Reply) -> None:
+        """Answer, counting the body bytes written in ``_sent``."""
         source = None
         if reply.file is not None:
             try:
@@ -187,8 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
                     _, offset, length = reply.file
                     source.seek(offset)
                     self.wfile.write(source.read(length // 2))
-                else:
-                    self.wfile.write(reply.body[: len(reply.body) // 2])
+                    self._sent += length // 2
+                    return
+                self.wfile.write(reply.body[: len(reply.body) // 2])
+                self._sent += len(reply.body) // 2
                 return
             if source is not None and reply.file is not None:
                 _, offset, length = reply.file
@@ -198,9 +208,11 @@ class _Handler(BaseHTTPRequestHandler):
                     if not piece:
                         break
                     self.wfile.write(piece)
+                    self._sent += len(piece)
                     length -= len(piece)
             elif reply.body:
                 self.wfile.write(reply.body)
+                self._sent += len(reply.body)
         finally:
             if source is not None:
                 source.close()

@@ -32,6 +32,8 @@ class Api:
     # zenodo.org's API file content ignores Range; some InvenioRDM instances set
     # FILES_REST_ALLOW_RANGE_REQUESTS and honour it (``--api-range``).
     api_range: bool = False
+    # The record page's file link (invenio-app-rdm's UI); False models a site serving the API alone.
+    record_pages: bool = True
 
     # -- helpers -----------------------------------------------------------------------------------
     def authorized(self, req: Request) -> bool:
@@ -229,6 +231,8 @@ class Api:
         Accept negotiation, no token needed for public files. It answers byte ranges on zenodo.org
         (ZENODO.md, "Range"), which is what lets a reader fetch a zip's directory and members alone.
         """
+        if not self.record_pages:
+            raise ApiError(404, f"The requested URL {req.path} was not found on the server.")
         with self.store.lock:
             rec = self.store.records.get(rid)
             if rec is None or not rec["published"]:  # a draft's files need a logged-in owner: not modelled

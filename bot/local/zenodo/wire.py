@@ -40,6 +40,7 @@ class Request:
         length = headers.get("Content-Length")
         self.content_length: int | None = int(length) if length and not self.chunked else None
         self.body_started = False
+        self.body_bytes = 0  # body bytes read so far (for the traffic log)
         self.abandoned = False  # the body will not be read: close the connection after answering
         self.body_done = self.content_length in (None, 0) and not self.chunked
 
@@ -70,12 +71,14 @@ class Request:
                         break
                     for piece in self._exactly(size):
                         received += len(piece)
+                        self.body_bytes += len(piece)
                         yield piece
                     if self._rfile.readline(16) not in (b"\r\n", b"\n"):
                         raise IncompleteBody(received, None)
             elif self.content_length:
                 for piece in self._exactly(self.content_length):
                     received += len(piece)
+                    self.body_bytes += len(piece)
                     yield piece
         except (ConnectionError, TimeoutError, ValueError) as exc:
             raise IncompleteBody(received, self.content_length) from exc
