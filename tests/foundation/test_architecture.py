@@ -8,6 +8,7 @@ Imports are read with ``ast`` from the source, including those inside functions 
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -34,9 +35,15 @@ def _resolve(name: str) -> str | None:
     return None
 
 
+@functools.cache
+def tree_of(module: str) -> ast.Module:
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
+@functools.cache
 def imports(module: str) -> list[tuple[str, int, bool]]:
     """(imported name, line, inside a function?) for every import in ``module``."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    tree = tree_of(module)
     package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
     found: list[tuple[str, int, bool]] = []
 
@@ -156,9 +163,17 @@ def test_no_function_over_60_lines_outside_the_local_servers() -> None:
     for module, path in MODULES.items():
         if module.startswith("bot.local"):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree_of(module)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = (node.end_lineno or node.lineno) - node.lineno + 1
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} has {lines} lines")
     assert not long, f"split these into named steps (at most {MAX_FUNCTION_LINES} lines each):\n" + "\n".join(long)
+
+
+LEAVES = ("bot.errors", "bot.scope", "bot.versions", "bot.steps", "bot.filesets", "bot.trailers")
+
+
+def test_leaf_modules_import_nothing_of_the_bot_but_its_errors() -> None:
+    edges = graph()
+    assert {leaf: sorted(edges[leaf] - {"bot.errors"}) for leaf in LEAVES} == {leaf: [] for leaf in LEAVES}
