@@ -61,7 +61,8 @@ class LfsAccess:
 
     def git_env(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` plus the configuration of one fetch, added after any ``GIT_CONFIG_*`` already there."""
-        settings = [("lfs.fetchexclude", "")]  # a committed .lfsconfig must not hide the file asked for
+        # a committed .lfsconfig must not hide the file asked for, nor widen the fetch to recent refs
+        settings = [("lfs.fetchexclude", ""), ("lfs.fetchrecentalways", "false")]
         if self.endpoint:
             settings.append(("lfs.url", self.endpoint))
             if self.token:

@@ -102,7 +102,8 @@ def test_a_missing_lfs_object_is_reported_on_the_file(world):
 
 
 def test_a_committed_lfsconfig_cannot_redirect_the_fetch_or_the_token(world):
-    world.push_main({".lfsconfig": b"[lfs]\n\turl = http://127.0.0.1:9/elsewhere.git/info/lfs\n"}, "lfsconfig")
+    world.push_main({".lfsconfig": b"[lfs]\n\turl = http://127.0.0.1:9/elsewhere.git/info/lfs\n"
+                                   b"\tfetchexclude = fields/*\n\tfetchrecentalways = true\n"}, "lfsconfig")
     world.open_pull(1, "Add field 487", CONTRIBUTOR, {"fields/field_487.csv": csv(487, seed=3)})
     run = world.pull_request(1)
     assert run.code == 0, run.stdout + run.stderr

@@ -47,12 +47,13 @@ def test_one_fetch_gets_the_endpoint_and_a_scoped_header_after_the_configuration
     assert pairs == {
         "safe.directory": "*",
         "lfs.fetchexclude": "",
+        "lfs.fetchrecentalways": "false",
         "lfs.url": "https://github.com/ztf/scope.git/info/lfs",
         "http.https://github.com/ztf/scope.git/info/lfs.extraheader": f"AUTHORIZATION: basic {basic}",
     }
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     bare = LfsAccess().git_env({})
-    assert bare["GIT_CONFIG_COUNT"] == "1" and bare["GIT_CONFIG_KEY_0"] == "lfs.fetchexclude"
+    assert bare["GIT_CONFIG_COUNT"] == "2" and bare["GIT_CONFIG_KEY_0"] == "lfs.fetchexclude"
 
 
 def git(repo, *args):
