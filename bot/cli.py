@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "handle-event": "bot.events:run",
     "approve-filter": "bot.events:run_approve_filter",
     "approve-unprocessed": "bot.events:run_approve_unprocessed",
+    "pr-plan": "bot.events:run_pr_plan",
+    "pr-group": "bot.events:run_pr_group",
+    "pr-gather": "bot.events:run_pr_gather",
     "demo": "bot.local.demo:run",
     "serve-zenodo": "bot.local.zenodo_server:run",
     "serve-github": "bot.local.github_server:run",
@@ -97,6 +100,16 @@ def _release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        "publishing job was cancelled or failed without replying")
     p.add_argument("--result", required=True, metavar="RESULT",
                    help="the publishing job's result (needs.<job>.result: cancelled, failure, skipped, ...)")
+
+    sub.add_parser("pr-plan", help="pull_request check, first job: split the PR's field files into groups "
+                   "(step output groups, JSON, for the workflow's matrix)")
+    p = sub.add_parser("pr-group", help="pull_request check, matrix job: fetch and validate one group, "
+                       "write its JSON report")
+    p.add_argument("--group", type=int, required=True, metavar="N", help="the group number (from pr-plan)")
+    p = sub.add_parser("pr-gather", help="pull_request check, last job: merge the groups' reports into the one "
+                       "summary, annotations, JSON report and verdict")
+    p.add_argument("--reports", required=True, metavar="DIR",
+                   help="folder holding the groups' reports (searched recursively for group-report.json)")
 
 
 def _local_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -82,6 +82,10 @@ class ValidationSettings:
     max_errors_per_file: int = 50
     max_gzip_ratio: int = 50
     max_file_bytes: int | None = None
+    # A pull request's check fans out over several jobs (a GitHub Actions matrix) above either of these:
+    # each job checks at most group_files files holding at most group_bytes (one bigger file goes alone).
+    group_files: int = 10
+    group_bytes: int = 4_000_000_000
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.errors import EXIT_OK
-from bot.flow import approve, draft, pr_check, recover, status
+from bot.flow import approve, draft, fanout, pr_check, recover, status
 from bot.flow.context import context_from_env, load_trusted_config
 from bot.flow.router import DISPATCH, Handler, Payload, Router, dispatch_input, read_payload
 from bot.redact import redacting_output
@@ -73,3 +73,18 @@ def run_approve_filter(args: argparse.Namespace) -> int:
 
 def run_approve_unprocessed(args: argparse.Namespace) -> int:
     return approve_unprocessed(os.environ, args.result)
+
+
+# -- a pull request's check fanned out over a matrix of jobs ------------------------------------------
+
+
+def run_pr_plan(args: argparse.Namespace) -> int:
+    return handle(os.environ, handler=fanout.on_plan)
+
+
+def run_pr_group(args: argparse.Namespace) -> int:
+    return handle(os.environ, handler=lambda ctx, payload: fanout.on_group(ctx, payload, args.group))
+
+
+def run_pr_gather(args: argparse.Namespace) -> int:
+    return handle(os.environ, handler=lambda ctx, payload: fanout.on_gather(ctx, payload, Path(args.reports)))

@@ -53,3 +53,14 @@ ZENODO_MODES: dict[str, dict[str, bool]] = {
     "api-no-range": {"record_pages": False},
 }
 zenodo_modes = pytest.mark.parametrize("world", list(ZENODO_MODES), indirect=True)
+
+
+def bad_field(field: int, rows: int = 60) -> bytes:
+    """A field file whose every row has a probability above 1 (column 13): one error per row."""
+    lines = field_csv_bytes(field, rows, seed=field).decode().splitlines(keepends=True)
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[12] = "1.5"
+        out.append(",".join(cells))
+    return "".join(out).encode()

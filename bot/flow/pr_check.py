@@ -57,33 +57,59 @@ def pull_range(repo: Path, base: str, head: str) -> tuple[str, str]:
     return base, head
 
 
+@dataclass
+class Selection:
+    """What a pull request changes: the field files to validate (field -> path, in field order), the paths
+    refused by name, and which fields it adds, replaces or removes."""
+
+    paths: dict[int, str]
+    refused: list[FileReport]
+    added: set[int] = field(default_factory=set)
+    replaced: set[int] = field(default_factory=set)
+    removed: list[int] = field(default_factory=list)
+
+
+def select_pull_files(repo: Path, config: Config, *, base: str, head: str) -> Selection:
+    """The PR's field files to validate, from git alone (no file content is read)."""
+    fields_dir = config.catalog.fields_dir
+    changed = gitrepo.changed_files(repo, base, head, fields_dir)
+    out = Selection(paths={}, refused=_not_data(repo, base, head, fields_dir) if changed else [])
+    for change in changed:
+        number = field_file_number(change.path, fields_dir)
+        if number is None:
+            continue  # refused by name
+        if change.status == "deleted":
+            out.removed.append(number)
+        else:
+            out.paths[number] = change.path
+            (out.added if change.status == "added" else out.replaced).add(number)
+    out.paths = dict(sorted(out.paths.items()))
+    out.removed.sort()
+    return out
+
+
 def validate_pull_request(
     repo: Path, config: Config, scratch: Path, *, base: str, head: str, progress: bool = False,
     access: LfsAccess | None = None,
 ) -> PullFiles:
     """Validate the field files a PR adds or changes (as committed at ``head``, one at a time); refuse
     every other file a PR that touches the fields folder changes."""
-    fields_dir = config.catalog.fields_dir
-    changed = gitrepo.changed_files(repo, base, head, fields_dir)
-    out = PullFiles(ValidationReport(files=[]))
-    new_paths: dict[int, str] = {}
-    for change in changed:
-        number = field_file_number(change.path, fields_dir)
-        if number is None:
-            continue  # refused by name below
-        if change.status == "deleted":
-            out.removed.append(number)
-        else:
-            new_paths[number] = change.path
-            (out.added if change.status == "added" else out.replaced).add(number)
-    refused = _not_data(repo, base, head, fields_dir) if changed else []
-    report = validate_each(repo, head, new_paths, scratch, config.validation, access or LfsAccess(),
-                           progress=progress)
+    chosen = select_pull_files(repo, config, base=base, head=head)
+    report = validate_selected(repo, config, head, chosen.paths, scratch, access or LfsAccess(), progress=progress)
+    return PullFiles(ValidationReport(files=[*report.files, *chosen.refused]), chosen.added, chosen.replaced,
+                     chosen.removed)
+
+
+def validate_selected(
+    repo: Path, config: Config, head: str, paths: dict[int, str], scratch: Path, access: LfsAccess, *,
+    progress: bool = False,
+) -> ValidationReport:
+    """Validate these field files as committed at ``head`` (one on disk at a time), warning near the size
+    limit: the single check and each job of a fanned-out check do exactly this."""
+    report = validate_each(repo, head, paths, scratch, config.validation, access, progress=progress)
     for file in report.files:
         _warn_near_size_limit(file, committed_size(repo, head, file.path), config.catalog.max_file_bytes)
-    out.report = ValidationReport(files=[*report.files, *refused])
-    out.removed.sort()
-    return out
+    return report
 
 
 def check_pull_request(ctx: RunContext, *, base: str, head: str, number: int = 0) -> ValidationReport:

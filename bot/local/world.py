@@ -7,8 +7,10 @@ runner's checkout, fetched and checked out the way each workflow does before it 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -53,6 +55,7 @@ class EventRun:
     stderr: str
     summary: str  # what the run appended to $GITHUB_STEP_SUMMARY
     outputs: dict[str, str] = field(default_factory=dict)  # what it wrote to $GITHUB_OUTPUT
+    outputs_dir: str = ""  # the job's folder (event.json, summary, $RUNNER_TEMP as tmp/)
 
 
 def seed_manifest(csvs: Mapping[int, bytes], version: str = "v1.0.0") -> bytes:
@@ -321,7 +324,7 @@ class LocalWorld:
             code, out, err = done.returncode, done.stdout, done.stderr
         summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
         outputs = dict(line.split("=", 1) for line in Path(env["GITHUB_OUTPUT"]).read_text().splitlines() if line)
-        return EventRun(code, out, err, summary, outputs)
+        return EventRun(code, out, err, summary, outputs, str(Path(env["GITHUB_STEP_SUMMARY"]).parent))
 
     # -- the four events --------------------------------------------------------------------------------
     def merge_ref(self, number: int) -> str:
@@ -345,6 +348,32 @@ class LocalWorld:
         merge = self.merge_ref(number)
         self._checkout(merge)
         return self.env("pull_request", payload, merge, token=READONLY_TOKEN, zenodo_token=None)
+
+    def pull_request_matrix(self, number: int, *, drop_groups: tuple[int, ...] = ()) -> dict[str, Any]:
+        """validate.yml's jobs as GitHub runs them: ``plan``; one ``check`` per group of its output (a
+        matrix), each uploading its report; ``report`` gathering the downloaded reports. ``drop_groups``:
+        matrix jobs that die without a report. Returns {"plan": run, "groups": [runs], "report": run}."""
+        pull = self.github.pull_payload(number)
+        payload = payloads.pull_request_event("opened", pull, self.github.repo_payload(), pull["user"]["login"])
+        merge = self.merge_ref(number)
+
+        def job(*argv: str) -> EventRun:
+            env = self.env("pull_request", payload, merge, token=READONLY_TOKEN, zenodo_token=None)
+            return self.run(env, checkout=merge, argv=argv)
+
+        plan = job("pr-plan")
+        reports = self.root / "artifacts" / f"pr-{number}-{self._event_count}"
+        groups: list[EventRun] = []
+        for group in json.loads(plan.outputs["groups"]):
+            run = job("pr-group", "--group", str(group["index"]))
+            groups.append(run)
+            written = Path(run.outputs_dir) / "tmp" / "release-bot" / "group-report.json"
+            if group["index"] not in drop_groups and written.exists():  # upload-artifact, then download-artifact
+                target = reports / f"group-report-{group['index']}" / written.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(written, target)
+        reports.mkdir(parents=True, exist_ok=True)
+        return {"plan": plan, "groups": groups, "report": job("pr-gather", "--reports", str(reports))}
 
     def push(self, before: str, after: str, **kw: Any) -> EventRun:
         return self.run(self.push_env(before, after), checkout=after, **kw)
@@ -412,10 +441,17 @@ class LocalWorld:
 
 def _command(argv: tuple[str, ...]) -> int:
     """The release-bot commands the workflows run, as the command line would call them."""
+    options = dict(zip(argv[1::2], argv[2::2], strict=False))
     if argv[0] == "approve-filter":
         return events.approve_filter(os.environ)
     if argv[0] == "approve-unprocessed":
-        return events.approve_unprocessed(os.environ, argv[argv.index("--result") + 1])
+        return events.approve_unprocessed(os.environ, options["--result"])
+    if argv[0] == "pr-plan":
+        return events.run_pr_plan(argparse.Namespace())
+    if argv[0] == "pr-group":
+        return events.run_pr_group(argparse.Namespace(group=int(options["--group"])))
+    if argv[0] == "pr-gather":
+        return events.run_pr_gather(argparse.Namespace(reports=options["--reports"]))
     return events.handle(os.environ)
 
 

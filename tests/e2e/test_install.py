@@ -84,7 +84,7 @@ def runner_env(world: LocalWorld, event_env: dict[str, str], tmp_path: Path) -> 
 
 
 def install_and_run(world: LocalWorld, workflow: str, job: str, event_env: dict[str, str], tmp_path: Path,
-                    values: dict[str, str]) -> subprocess.CompletedProcess:
+                    values: dict[str, str], command: str = "handle-event") -> subprocess.CompletedProcess:
     steps = job_steps(workflow, job)
     env = runner_env(world, event_env, tmp_path)
     values = {"runner.temp": env["RUNNER_TEMP"], **values}
@@ -96,7 +96,7 @@ def install_and_run(world: LocalWorld, workflow: str, job: str, event_env: dict[
                            capture_output=True, text=True, check=True, cwd=env["GITHUB_WORKSPACE"],
                            env={**env, "PYTHONSAFEPATH": "1"}).stdout
     assert where.startswith(str(venv)), where  # the installed bot, not the checkout's
-    (bot_step,) = [s for s in steps if "handle-event" in s.get("run", "")]
+    (bot_step,) = [s for s in steps if f"release-bot {command}" in s.get("run", "").replace('" ', " ")]
     return run_step(bot_step, {**env, "PYTHONPATH": env["RELEASE_BOT_TEST_DEPS"]}, values)
 
 
@@ -108,10 +108,19 @@ def test_a_data_prs_planted_code_never_runs_in_the_pr_check_nor_after_the_merge(
         files = {"fields/field_487.csv": field_csv_bytes(487, 20, seed=3), **planted(markers)}
         world.open_pull(1, "Add field 487", CONTRIBUTOR, files)
 
-        # the pull request's check, on refs/pull/1/merge
+        # the pull request's check, on refs/pull/1/merge: its three jobs (plan, one group, gather)
         payload_env = world.pull_request_env(1)
-        check = install_and_run(world, "validate.yml", "validate", payload_env, tmp_path / "pr",
-                                {"github.event.repository.default_branch": "main", "github.token": "unused"})
+        values = {"github.event.repository.default_branch": "main", "github.token": "unused",
+                  "matrix.group.index": "0"}
+        for job, command in (("plan", "pr-plan"), ("check", "pr-group")):
+            done = install_and_run(world, "validate.yml", job, dict(payload_env), tmp_path / job, values, command)
+            assert done.returncode == 0, done.stdout + done.stderr
+        temp = Path(payload_env["RUNNER_TEMP"])  # upload-artifact, then download-artifact
+        (temp / "group-reports" / "group-report-0").mkdir(parents=True)
+        (temp / "release-bot" / "group-report.json").rename(temp / "group-reports" / "group-report-0" /
+                                                             "group-report.json")
+        check = install_and_run(world, "validate.yml", "report", dict(payload_env), tmp_path / "report", values,
+                                "pr-gather")
         assert check.returncode == 1  # the planted files are refused by name
         for path in files:
             if not path.startswith("fields/field_"):

@@ -7,23 +7,11 @@ import json
 import re
 from pathlib import Path
 
-from release_helpers import CONTRIBUTOR, bot_comments
+from release_helpers import CONTRIBUTOR, bad_field, bot_comments
 
 from bot.local.github.routes import MAX_BODY
-from bot.local.sample import field_csv_bytes
 
 BAD_FILES = 30
-
-
-def bad_field(field: int, rows: int = 60) -> bytes:
-    """A field file whose every row has a probability above 1 (column 13): one error per row."""
-    lines = field_csv_bytes(field, rows, seed=field).decode().splitlines(keepends=True)
-    out = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[12] = "1.5"
-        out.append(",".join(cells))
-    return "".join(out).encode()
 
 
 def bad_files() -> dict[str, bytes]:

@@ -107,15 +107,40 @@ def test_actions_carry_a_version_comment(name):
 
 
 def test_validate_runs_for_forks_without_secrets():
-    job = load("validate.yml")["jobs"]["validate"]
-    assert job["permissions"] == {"contents": "read"}
-    assert "environment" not in job and "secrets." not in (WORKFLOWS / "validate.yml").read_text()
-    checkout = steps(job)[0]["with"]
-    assert checkout["fetch-depth"] == 0 and checkout["lfs"] is False  # the bot fetches the changed objects
-    # the bot comes from the default branch, not from the pull request (its config too: events.py)
-    install = next(s for s in steps(job) if s.get("name", "").startswith("Install release-bot"))
-    assert install["env"]["BOT_REF"] == "refs/remotes/origin/${{ github.event.repository.default_branch }}"
-    assert f"{BOT} handle-event" in runs(job)
+    assert "secrets." not in (WORKFLOWS / "validate.yml").read_text()
+    for job_id, job in load("validate.yml")["jobs"].items():
+        assert job["permissions"] == {"contents": "read"} and "environment" not in job, job_id
+        checkout = steps(job)[0]["with"]
+        assert checkout["fetch-depth"] == 0 and checkout["lfs"] is False  # the bot fetches the changed objects
+        # the bot comes from the default branch, not from the pull request (its config too: events.py)
+        install = next(s for s in steps(job) if s.get("name", "").startswith("Install release-bot"))
+        assert install["env"]["BOT_REF"] == "refs/remotes/origin/${{ github.event.repository.default_branch }}"
+        assert f"{BOT} pr-" in runs(job)
+
+
+def test_validate_fans_out_as_a_matrix_and_gathers_into_one_check():
+    jobs = load("validate.yml")["jobs"]
+    assert list(jobs) == ["plan", "check", "report"]
+    assert jobs["plan"]["outputs"] == {"groups": "${{ steps.plan.outputs.groups }}"}
+    assert f"{BOT} pr-plan" in runs(jobs["plan"])
+    check = jobs["check"]
+    assert check["needs"] == "plan" and check["strategy"]["fail-fast"] is False
+    assert check["strategy"]["matrix"] == {"group": "${{ fromJSON(needs.plan.outputs.groups) }}"}
+    run_step = next(st for st in steps(check) if "pr-group" in st.get("run", ""))
+    assert run_step["env"]["GROUP"] == "${{ matrix.group.index }}"  # a number; file names never reach a shell
+    assert run_step["run"] == f'{BOT} pr-group --group "$GROUP"'
+    (upload,) = [st for st in steps(check) if st.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "group-report-${{ matrix.group.index }}"
+    from bot.flow.fanout import GROUP_REPORT
+
+    assert upload["with"]["path"] == "${{ runner.temp }}/release-bot/" + GROUP_REPORT
+    report = jobs["report"]
+    assert report["needs"] == ["plan", "check"] and report["if"] == "${{ !cancelled() }}"
+    assert report["name"] == "validate field files"  # the one check result, under the check's old name
+    (download,) = [st for st in steps(report) if st.get("uses", "").startswith("actions/download-artifact@")]
+    assert download["with"] == {"pattern": "group-report-*", "path": "${{ runner.temp }}/group-reports"}
+    gather = next(st for st in steps(report) if "pr-gather" in st.get("run", ""))
+    assert gather["env"]["REPORTS"] == download["with"]["path"]
 
 
 @pytest.mark.parametrize(
@@ -182,7 +207,7 @@ def test_dispatch_gives_each_action_only_its_permissions():
 @pytest.mark.parametrize("name", ["validate.yml", "release.yml", "approve.yml", "dispatch.yml", "status.yml"])
 def test_event_workflows_are_thin_calls_of_handle_event(name):
     for job in load(name)["jobs"].values():
-        assert re.search(f"^{re.escape(BOT)} (handle-event|approve-filter|approve-unprocessed .*)$",
+        assert re.search(f"^{re.escape(BOT)} (handle-event|approve-filter|approve-unprocessed .*|pr-.*)$",
                          runs(job), re.MULTILINE)
         assert any(
             s.get("uses", "").startswith("actions/setup-python@") and s["with"]["python-version"] == "3.11"
@@ -246,7 +271,7 @@ def test_every_checkout_the_bot_reads_has_full_history(name):
                 assert step["with"].get("fetch-depth") == 0, (name, step.get("name"))
 
 
-@pytest.mark.parametrize(("name", "job_id"), [("validate.yml", "validate"), ("release.yml", "draft")])
+@pytest.mark.parametrize(("name", "job_id"), [("validate.yml", "report"), ("release.yml", "draft")])
 def test_the_whole_report_is_uploaded_as_an_artifact_even_when_the_check_fails(name, job_id):
     from bot.github.checkreport import REPORT_FILE
     from bot.validate.formats import REPORT_ARTIFACT
