@@ -34,7 +34,7 @@ from bot.flow.router import Payload, Router
 from bot.github import checkreport
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import untrusted_editors
-from bot.github.comments import failed_merge_comment, fit_comment
+from bot.github.comments import COMMENT_BUDGET, failed_merge_comment, fit_comment
 from bot.github.markdown import code_span
 from bot.github.models import STATUS_CONTEXT, CommentInfo, PendingRelease, PullInfo
 from bot.github.summary import (
@@ -135,7 +135,9 @@ def withdraw_pending(ctx: RunContext, gh: GitHubAdapter, pulls: list[PullInfo]) 
     print(f"discarded the pending draft {pending.id}: nothing left to release")
 
 
-def summary_body(ctx: RunContext, prepared: PreparedRelease, not_kept: Iterable[str] = ()) -> str:
+def summary_body(ctx: RunContext, prepared: PreparedRelease, not_kept: Iterable[str] = (), *,
+                 for_comment: bool = False) -> str:
+    """The summary: whole for the job summary; ``for_comment``, without what would not fit in a comment."""
     body = render_summary(
         prepared.state,
         prepared.notes_markdown,
@@ -145,7 +147,12 @@ def summary_body(ctx: RunContext, prepared: PreparedRelease, not_kept: Iterable[
     )
     extra = []
     if prepared.notes_kept:
-        extra.append(kept_edits_note(prepared.bot_notes_markdown))
+        # The bot's draft beside a curator's notes is as long as the notes: where it would push the comment
+        # over GitHub's limit, fit_comment would cut the curator's notes instead, so it is left to the run.
+        shown = kept_edits_note(prepared.bot_notes_markdown)
+        if for_comment and len(body) + len(shown) > COMMENT_BUDGET:
+            shown = kept_edits_note(None, ctx.run_url)
+        extra.append(shown)
     if not_kept:
         extra.append(f"_Edits of the notes by {', '.join(code_span(n) for n in not_kept)} were not kept: "
                      "only curators' edits reach Zenodo._")
@@ -206,8 +213,8 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
                   f"{prepared.version} drafted; awaiting curator approval", prepared.draft.links)
     if newest is not None:
         # Sealed last, over the comment exactly as posted: any later edit shows.
-        gh.upsert_sticky(newest.number, SUMMARY_MARKER, seal_summary(fit_comment(body, ctx.run_url), key,
-                                                                     newest.number))
+        comment = fit_comment(summary_body(ctx, prepared, not_kept, for_comment=True), ctx.run_url)
+        gh.upsert_sticky(newest.number, SUMMARY_MARKER, seal_summary(comment, key, newest.number))
         for pull in pulls:
             if pull.number != newest.number:
                 gh.upsert_sticky(pull.number, SUMMARY_MARKER, render_superseded(newest.html_url))

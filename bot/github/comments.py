@@ -32,18 +32,22 @@ def failed_merge_comment(report: ValidationReport, heading: str, run_url: str | 
 def fit_comment(body: str, run_url: str | None, limit: int = COMMENT_BUDGET) -> str:
     """``body`` unchanged when it fits; otherwise its release notes cut at a line, and a link to the run.
 
-    Only the notes (between the markers) can grow with the catalog; the state block and the approval
-    command above and below them are kept whole, since the approval reads them.
+    Only the notes can grow with the catalog; the state block and the approval command around them are
+    kept whole, since the approval reads them. Cut notes lose their markers: text between the markers is
+    what a rebuild takes for the bot's own or a curator's notes, so it is either whole or not there, and
+    a cut never passes for an edit that would reach Zenodo. The notes are then edited on the Zenodo draft.
     """
     if len(body) <= limit:
         return body
     start, end = body.find(NOTES_START), body.find(NOTES_END)
-    note = _run_note(run_url, "The release notes were cut to fit in a comment")
     if start < 0 or end < start:
+        note = _run_note(run_url, "This comment was cut to fit")
         return body[: max(0, limit - len(note) - 2)].rsplit("\n", 1)[0] + "\n\n" + note
-    inner_start = start + len(NOTES_START)
-    outside = len(body) - (end - inner_start)
+    note = _run_note(run_url, "The release notes are too long for a comment and were cut here, so they "
+                              "cannot be edited in it (edit them on the Zenodo draft)")
+    after = end + len(NOTES_END)
+    outside = start + len(body) - after
     room = max(0, limit - outside - len(note) - 4)
-    notes = body[inner_start:end]
+    notes = body[start + len(NOTES_START) : end].strip("\n")
     cut = notes[:room].rsplit("\n", 1)[0] if len(notes) > room else notes
-    return body[:inner_start] + cut + "\n\n" + note + "\n" + body[end:]
+    return body[:start] + cut + "\n\n" + note + "\n" + body[after:]

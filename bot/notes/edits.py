@@ -50,8 +50,12 @@ def merge_curator_edits(
     return old, True
 
 
-def kept_edits_note(new_markdown: str) -> str:
-    """The note a caller adds under kept curator notes, with the bot's draft folded away."""
+def kept_edits_note(new_markdown: str | None, run_url: str | None = None) -> str:
+    """The note a caller adds under kept curator notes, with the bot's draft folded away (or, when
+    ``new_markdown`` is None because it is too long for the comment, a pointer to the run that shows it)."""
+    if new_markdown is None:
+        where = f"the [job summary of the run]({run_url})" if run_url else "the job summary of the workflow run"
+        return f"_Curator edits kept; the bot's draft is too long to show here: {where} has it._"
     return (
         "_Curator edits kept; the bot's draft would have been:_\n\n"
         f"<details><summary>Bot draft</summary>\n\n{new_markdown}\n\n</details>"

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import requests
-from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release, two_fields
+from release_helpers import (
+    CONTRIBUTOR,
+    CURATOR,
+    OUTSIDER,
+    bot_comments,
+    draft_id_of,
+    merged_release,
+    one_field,
+    two_fields,
+)
 
+from bot.local.github.routes import MAX_BODY
 from bot.local.world import ZENODO_TOKEN
 from bot.notes.edits import NOTES_END, NOTES_START
 
@@ -88,3 +98,54 @@ def test_notes_edited_by_a_writer_who_is_not_a_curator_are_not_kept(world):
     assert f"Edits of the notes by `{OUTSIDER}` were not kept" in newest
     (draft,) = world.zenodo.drafts_of(world.concept_id)
     assert "Not curated" not in str(draft["metadata"])
+
+
+def _notes_on_zenodo(world, draft_id: str) -> str:
+    (notes,) = [n["description"] for n in world.zenodo.record(draft_id)["metadata"]["additional_descriptions"]
+                if n["type"]["id"] == "notes"]
+    return notes
+
+
+# 1,100 co-authors make notes longer than a comment may be (65,536 characters); the last one credited is
+# in the tail a cut drops.
+NAMES = [f"Survey Astronomer Number {n:04d} of the Periodic Variable Star Team" for n in range(1100)]
+TRAILERS = "\n".join(f"Co-authored-by: {name} <a{n}@x.org>" for n, name in enumerate(NAMES))
+
+
+def test_notes_cut_to_fit_the_comment_are_not_taken_for_a_curator_edit_on_the_rebuild(world):
+    names, trailers = NAMES, TRAILERS
+    world.open_pull(1, "Add fields (PR 1)", CONTRIBUTOR, one_field(487))
+    before = world.git("rev-parse", "main")
+    world.merge(1)
+    merge_sha = world.push_main(one_field(488), f"Add field 488\n\n{trailers}")
+    assert world.push(before, merge_sha).code == 0
+    (summary,) = bot_comments(world, 1)
+    assert names[-1] not in summary["body"] and len(summary["body"]) < MAX_BODY
+    draft_id = draft_id_of(summary["body"])
+    assert names[-1] in _notes_on_zenodo(world, draft_id)
+
+    rerun = world.push(before, merge_sha)  # a rebuild, with no human edit in between
+    assert rerun.code == 0, rerun.stderr + rerun.stdout
+    (summary,) = bot_comments(world, 1)
+    assert "Curator edits kept" not in summary["body"]
+    assert names[-1] in _notes_on_zenodo(world, draft_id)  # Zenodo has the bot's whole notes, not the cut
+    assert "Files and md5 checksums" in _notes_on_zenodo(world, draft_id)
+
+
+def test_curator_notes_stay_whole_when_the_bot_draft_beside_them_is_too_long_for_the_comment(world):
+    merged_release(world, 1, one_field(487))
+    (summary,) = bot_comments(world, 1)
+    body = summary["body"]
+    start, end = body.index(NOTES_START) + len(NOTES_START), body.index(NOTES_END)
+    world.github.edit_comment_as(CURATOR, summary["id"], body[:start] + "\nCurated: field 487.\n" + body[end:])
+
+    world.open_pull(2, "Add fields (PR 2)", CONTRIBUTOR, one_field(488))
+    before = world.git("rev-parse", "main")
+    world.merge(2)
+    run = world.push(before, world.push_main(one_field(489), f"Add field 489\n\n{TRAILERS}"))
+    assert run.code == 0, run.stderr + run.stdout
+    newest = bot_comments(world, 2)[0]["body"]
+    assert len(newest) < MAX_BODY and "Curator edits kept" in newest and NAMES[-1] not in newest
+    start, end = newest.index(NOTES_START) + len(NOTES_START), newest.index(NOTES_END)
+    assert newest[start:end].strip() == "Curated: field 487."
+    assert NAMES[-1] in run.summary  # the bot's draft, whole, in the run's job summary
