@@ -136,6 +136,9 @@ class CatalogBuild:
         finally:
             for cursor in cursors.values():
                 cursor.close()
+            release = getattr(self._previous.source, "release", None) if self._previous is not None else None
+            if release is not None:
+                release()  # a whole-file read left open past the last carried byte: end it now
 
     def _member_chunks(
         self, index: int, data: _Data, cursors: dict[int, Cursor], verify: bool

@@ -350,6 +350,10 @@ class HttpSource:
             self._forward.close()
             self._forward = None
 
+    def release(self) -> None:
+        """End a front-to-back read still open (the bytes after the last carried member are not wanted)."""
+        self._close_forward()
+
     def close(self) -> None:
         self._close_forward()
         self.session.close()
