@@ -92,6 +92,8 @@ def _release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     p = sub.add_parser("status", help="show the concept record, any pending draft, and drift from the repo")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--plot", default=None, metavar="FILE",
+                   help="also draw the latest version's sky map to FILE (PNG; needs the 'plots' extra)")
 
     sub.add_parser("handle-event", help="entry point of the GitHub workflows (reads the GITHUB_* environment)")
     sub.add_parser("approve-filter", help="approve workflow, first job: is this comment a curator's well-formed "

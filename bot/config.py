@@ -89,6 +89,11 @@ class ValidationSettings:
 
 
 @dataclass(frozen=True)
+class PicturesSettings:
+    sky_map_on_zenodo: bool = False  # also put the sky map on the Zenodo record (one of its 100 files)
+
+
+@dataclass(frozen=True)
 class Config:
     catalog: CatalogSettings
     zenodo: ZenodoSettings
@@ -97,6 +102,7 @@ class Config:
     versioning: VersioningSettings = field(default_factory=VersioningSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     source: str = DEFAULT_CONFIG
+    pictures: PicturesSettings = field(default_factory=PicturesSettings)
 
     def with_zenodo_url(self, api_url: str) -> Config:
         """A copy aimed at another Zenodo (the sandbox, or the bundled local server)."""
@@ -221,6 +227,7 @@ def _build(data: dict[str, Any], source: str) -> Config:
         versioning=VersioningSettings(**data.get("versioning", {})),
         validation=ValidationSettings(**data.get("validation", {})),
         source=source,
+        pictures=PicturesSettings(**data.get("pictures", {})),
     )
 
 

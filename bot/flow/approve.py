@@ -50,6 +50,7 @@ from bot.github.summary import (
     render_refusal,
 )
 from bot.integrity import content_digest, state_key
+from bot.skymap.release import SKY_MAP_NAME
 from bot.zenodo import drafts
 from bot.zenodo.models import Record
 
@@ -277,8 +278,9 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     assert pending is not None
     record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(summary.body) or "",
                              approving_pr=comment.pr_number)
+    sky_map = gh.release_asset_url(f"{cfg.github.tag_prefix}{verdict.version}", SKY_MAP_NAME)
     gh.reply(comment.pr_number, render_published(verdict.version, record.doi or verdict.doi,
-                                                 record.html_url or "", concept_doi(record)))
+                                                 record.html_url or "", concept_doi(record), sky_map))
     gh.react(comment.comment_id, "rocket")
     return ApprovalOutcome("published", record=record, state=pending)
 

@@ -31,6 +31,7 @@ from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
+from bot.skymap.release import SKY_MAP_NAME, draw_catalog_map
 from bot.validate.report import FieldStats, ValidationReport
 from bot.zenodo import drafts
 from bot.zenodo.drafts import DraftPlan, DraftRequest, DraftResult, UploadFile
@@ -56,9 +57,9 @@ class NothingToRelease(Finding):
 
 
 def _replaced_by_release(key: str) -> bool:
-    """The previous version's files a release replaces: the catalog zip (its name holds the field count)
-    and fields.json. Everything else is imported unchanged."""
-    return is_catalog_zip_name(key) or key == FIELDS_JSON
+    """The previous version's files a release replaces: the catalog zip (its name holds the field count),
+    fields.json and the sky map (drawn afresh, or dropped when it cannot be). The rest is imported unchanged."""
+    return is_catalog_zip_name(key) or key in (FIELDS_JSON, SKY_MAP_NAME)
 
 
 class InvalidFields(Finding):
@@ -89,6 +90,7 @@ class PreparedRelease:
     bot_notes_markdown: str = ""  # the bot's own draft of the notes (differs when a curator's edit was kept)
     validation: ValidationReport | None = None
     plan: ReleasePlan | None = None
+    sky_map: Path | None = None  # the release's sky map (None without matplotlib)
 
 
 def catalog_zip_key(record: Record) -> str:
@@ -276,7 +278,8 @@ def _summary_state(
 ) -> PendingRelease:
     """What the summary records for the approval to check against: the draft as Zenodo holds it."""
     # The previous version always holds a catalog zip (checked above) and usually a fields.json.
-    changes = {zip_name: "replaced", FIELDS_JSON: "replaced" if FIELDS_JSON in latest.files else "added"}
+    changes = {zip_name: "replaced", FIELDS_JSON: "replaced" if FIELDS_JSON in latest.files else "added",
+               SKY_MAP_NAME: "replaced" if SKY_MAP_NAME in latest.files else "added"}
     return PendingRelease(
         draft_id=draft.draft_id,
         version=version,
@@ -319,6 +322,7 @@ class ReleasePlan:
     notes: NotesOnce  # written on first use: after the upload, which learns the zip's md5 on the way
     request: DraftRequest
     draft: DraftPlan
+    sky_map: Path | None = None
 
     @property
     def bot_notes_markdown(self) -> str:
@@ -411,7 +415,23 @@ def _built(
     return build
 
 
-def _draft_request(ctx: RunContext, build: CatalogBuild, version: str, notes: NotesOnce) -> DraftRequest:
+def _sky_map(
+    ctx: RunContext, latest: Record, build: CatalogBuild, version: str
+) -> tuple[Path | None, list[UploadFile]]:
+    """Step 2b: the release's sky map from the new manifest (skipped, said once, without matplotlib); a file
+    of the Zenodo record too when the configuration opts in, checked against the record's limits."""
+    drawn = draw_catalog_map(build.manifest["fields"], version, ctx.workdir / SKY_MAP_NAME, ctx.console)
+    if drawn is None or not ctx.config.pictures.sky_map_on_zenodo:
+        return drawn, []
+    record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
+    record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json), SKY_MAP_NAME: drawn.stat().st_size}
+    check_record_limits(record)
+    return drawn, [_bytes_upload(SKY_MAP_NAME, drawn.read_bytes())]
+
+
+def _draft_request(
+    ctx: RunContext, build: CatalogBuild, version: str, notes: NotesOnce, extra: list[UploadFile]
+) -> DraftRequest:
     """Step 4's input: one new-version draft holding exactly this release.
 
     The zip's md5 is learnt by the upload itself, which hashes the zip as it streams it (the previous zip's
@@ -420,7 +440,7 @@ def _draft_request(ctx: RunContext, build: CatalogBuild, version: str, notes: No
     return DraftRequest(
         concept_record=ctx.config.zenodo.record,
         uploads=[UploadFile(build.zip_name, build.size, None, build.stream, hash_pass=lambda: build.md5),
-                 _bytes_upload(FIELDS_JSON, build.fields_json)],
+                 _bytes_upload(FIELDS_JSON, build.fields_json), *extra],
         replaces=_replaced_by_release,
         version=version,
         notes_html=lambda: notes().html,
@@ -449,13 +469,14 @@ def plan_release(
         owners = _field_owner(ctx, changes.pulls)
         new_fields = _new_fields(new_paths, members, stats, owners, head_sha, version)
         build = _built(ctx, previous, latest, new_fields, changes, version, head_sha, progress)
+    sky_map, sky_upload = _sky_map(ctx, latest, build, version)
     # Step 3: the notes, keeping a curator's edits of the last summary (written once the zip's md5 is known)
     notes = NotesOnce(lambda: _draft_notes(ctx, changeset, version, build, changes.previous_summary))
     steps.finished("notes")
-    request = _draft_request(ctx, build, version, notes)
+    request = _draft_request(ctx, build, version, notes, sky_upload)
     return ReleasePlan(
         head=head_sha, latest=latest, changes=changes, validation=report, changeset=changeset, version=version,
-        build=build, notes=notes, request=request, draft=drafts.plan_draft(ctx.zenodo, request),
+        build=build, notes=notes, request=request, draft=drafts.plan_draft(ctx.zenodo, request), sky_map=sky_map,
     )
 
 
@@ -474,7 +495,7 @@ def apply_release(ctx: RunContext, plan: ReleasePlan, *, progress: bool = False)
         version=plan.version, previous_version=plan.latest.version, changeset=plan.changeset, build=plan.build,
         draft=draft, notes_markdown=plan.notes_markdown, notes_html=plan.notes_html, state=state,
         pulls=list(plan.changes.pulls), notes_kept=plan.notes_kept, bot_notes_markdown=plan.bot_notes_markdown,
-        validation=plan.validation, plan=plan,
+        validation=plan.validation, plan=plan, sky_map=plan.sky_map,
     )
 
 

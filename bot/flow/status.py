@@ -16,6 +16,7 @@ from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK
 from bot.flow import recover
 from bot.flow.context import RunContext, context_from_args
+from bot.flow.pictures import plot_latest
 from bot.flow.plan import open_published_catalog, recorded_commit, tag_disagreement
 from bot.flow.router import Payload, Router
 from bot.scope import FIELDS_JSON, field_from_filename, parse_fields_json
@@ -122,7 +123,11 @@ def report_status(ctx: RunContext, fmt: str = "text") -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    return report_status(context_from_args(args), fmt=args.format)
+    ctx = context_from_args(args)
+    code = report_status(ctx, fmt=args.format)
+    if args.plot:
+        plot_latest(ctx, Path(args.plot))
+    return code
 
 
 @router.register("workflow_dispatch", action="status")

@@ -11,6 +11,7 @@ have happened, so the adapter looks for its effect before trying again (no secon
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -482,3 +483,42 @@ class GitHubAdapter:
             with self._call(f"update release {tag!r}"):
                 release = release.update_release(name, body)
         return str(release.html_url)
+
+    def release_asset_url(self, tag: str, name: str) -> str | None:
+        """The download URL of the release asset ``name`` of ``tag``, or None (no such release or asset)."""
+        try:
+            with self._call(f"read release {tag!r}"):
+                release = self._repo.get_release(tag)
+                return next((str(a.browser_download_url) for a in release.get_assets() if a.name == name), None)
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def upload_release_asset(self, tag: str, name: str, data: bytes, content_type: str) -> str:
+        """Attach ``data`` to the release of ``tag`` as ``name``; returns its download URL.
+
+        GitHub refuses a second asset of the same name (422), so an asset of that name and size is taken
+        as this one (the bot's pictures are deterministic) and one of another size is replaced.
+        """
+        with self._call(f"read release {tag!r}"):
+            release = self._repo.get_release(tag)
+            assets = list(release.get_assets())
+        for asset in assets:
+            if asset.name == name and asset.size == len(data):
+                return str(asset.browser_download_url)
+            if asset.name == name:
+                with self._call(f"delete the old release asset {name!r}"):
+                    asset.delete_asset()
+
+        def uploaded() -> Any | None:
+            with self._call(f"list the assets of release {tag!r}"):
+                return next((a for a in release.get_assets() if a.name == name and a.size == len(data)), None)
+
+        asset = self._post_once(
+            f"upload release asset {name!r}",
+            lambda: release.upload_asset_from_memory(io.BytesIO(data), len(data), name=name,
+                                                     content_type=content_type),
+            uploaded,
+        )
+        return str(asset.browser_download_url)

@@ -25,6 +25,7 @@ STATE_OPEN = "<!-- release-bot:state "
 _STATE = re.compile(r"<!-- release-bot:state (\{[^<>]*\}) -->")
 _NOTES = re.compile(re.escape(NOTES_START) + r"\n?(.*?)\n?" + re.escape(NOTES_END), re.DOTALL)
 _HEX40 = re.compile(r"[0-9a-f]{40}")
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9.:-]+/[A-Za-z0-9._~/%+-]*")  # a plain URL: nothing to escape
 _CHANGES = ("added", "replaced", "carried")
 STATE_VERSION = 1
 
@@ -328,13 +329,20 @@ def render_refusal(refusal: Refusal) -> str:
     )
 
 
-def render_published(version: str, doi: str, record_url: str, concept_doi: str | None = None) -> str:
-    """The reply to the approving comment once Zenodo has published the version."""
+def render_published(
+    version: str, doi: str, record_url: str, concept_doi: str | None = None, sky_map_url: str | None = None
+) -> str:
+    """The reply to the approving comment once Zenodo has published the version (with its sky map, when the
+    GitHub release carries one)."""
     lines = [
         f"Published {code_span(version)} on Zenodo: {doi_link(doi)} ({link('record', record_url)}).",
     ]
     if concept_doi:
         lines.append(f"The concept DOI {doi_link(concept_doi)} now resolves to this version.")
+    if sky_map_url and _SAFE_URL.fullmatch(sky_map_url):
+        lines += ["", f"Where the fields of {code_span(version)} lie on the sky (the new ones highlighted):", "",
+                  f"[![Sky map of the catalog {re.sub(r'[^A-Za-z0-9.+_-]', '_', version)}]({sky_map_url})]"
+                  f"({sky_map_url})"]
     return "\n".join([*lines, ""])
 
 

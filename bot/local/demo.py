@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from rich.table import Table
 from bot.errors import EXIT_OK, Finding
 from bot.local.sample import field_csv_bytes
 from bot.local.world import EventRun, LocalWorld, reset_dir
+from bot.notes.charts import strip_mermaid
 from bot.scope import field_from_member, parse_fields_json
+from bot.skymap.draw import SKIP_NOTICE
+from bot.skymap.release import SKY_MAP_NAME
 
 CONTRIBUTOR, CURATOR, OUTSIDER = "ada-contributor", "carol", "mallory"
 
@@ -92,10 +96,12 @@ def _demo(console: Console, world: LocalWorld) -> None:
     after = world.merge(1)
     _show_run(console, "merge", world.push(before, after), expect=0)
     summary = _last_comment(world, 1)
-    shown = summary.split("<details>")[0]  # the summary, the notes' headline and top classes
-    console.print(Panel(Markdown(shown + "\n\n_(the comment goes on with the full class table, the pull "
-                                 "requests, the checksums and the approval command)_"),
+    shown = strip_mermaid(summary.split("<details>")[0])  # the summary and the notes' headline
+    console.print(Panel(Markdown(shown + "\n\n_(on GitHub the class charts appear here, drawn from Mermaid; the "
+                                 "comment goes on with the full class table, the pull requests, the checksums "
+                                 "and the approval command)_"),
                         title="summary comment on PR #1"))
+    _keep_sky_map(console, world)
     draft_id = next(line.split()[-1] for line in summary.splitlines() if line.startswith("/release publish "))
 
     console.print(Rule(f"4. {OUTSIDER} (write access, not a curator) tries to approve"))
@@ -108,6 +114,17 @@ def _demo(console: Console, world: LocalWorld) -> None:
 
     console.print(Rule("6. verification of the published version"))
     _verify(console, world, draft_id)
+
+
+def _keep_sky_map(console: Console, world: LocalWorld) -> None:
+    """Copy the merge run's sky map into the workdir and say where it is (or that it was skipped)."""
+    drawn = sorted(world.events_dir.glob(f"*-push/tmp/release-bot/{SKY_MAP_NAME}"))
+    if not drawn:  # the handlers said so in their own (captured) output: say it here, once
+        console.print(SKIP_NOTICE, markup=False, soft_wrap=True)
+        return
+    kept = world.root / SKY_MAP_NAME
+    shutil.copyfile(drawn[-1], kept)
+    console.print(f"sky map of the release: [bold]{kept}[/]")
 
 
 def _verify(console: Console, world: LocalWorld, record_id: str) -> None:

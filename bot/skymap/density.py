@@ -35,7 +35,7 @@ class SkyCounter:
         if not finite.all():
             ra, dec = ra[finite], dec[finite]
         i = np.floor(ra / CELL_DEG).astype(np.int64) % _RA_CELLS
-        j = np.clip(np.floor((dec + 90.0) / CELL_DEG).astype(np.int64), 0, _DEC_CELLS - 1)
+        j = np.clip(np.floor(dec / CELL_DEG).astype(np.int64) + _DEC_CELLS // 2, 0, _DEC_CELLS - 1)
         self.counts += np.bincount(i * _DEC_CELLS + j, minlength=self.counts.size)
 
     def add_column(self, name: str, values: np.ndarray) -> None:

@@ -59,3 +59,33 @@ def test_summary_and_release_body_carry_charts_with_the_tables_numbers(made_worl
     assert world.approve(1, CURATOR, f"/release publish {draft_id}").code == 0
     (release,) = world.github.releases()
     _assert_charts_match_table(release["body"], 5)
+
+
+def test_the_published_release_carries_the_sky_map_shown_in_the_published_comment(made_world):
+    pytest.importorskip("matplotlib")
+    world = made_world
+    merged_release(world)
+    draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    assert world.approve(1, CURATOR, f"/release publish {draft_id}").code == 0
+    (release,) = world.github.releases()
+    (asset,) = release["assets"]
+    assert asset["name"] == "sky-map.png" and asset["content_type"] == "image/png"
+    png = world.github.release_asset_bytes("catalog-v1.1.0", "sky-map.png")
+    assert png is not None and png.startswith(b"\x89PNG") and asset["size"] == len(png)
+    reply = world.github.comments(1)[-2]["body"] if "Published" not in world.github.comments(1)[-1]["body"] else \
+        world.github.comments(1)[-1]["body"]
+    assert f"![Sky map of the catalog v1.1.0]({asset['browser_download_url']})" in reply
+
+
+def test_status_plot_draws_the_latest_versions_map(made_world, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from bot.cli import main
+    from bot.local.world import ZENODO_TOKEN
+
+    made_world._checkout(made_world.git("rev-parse", "main"))
+    monkeypatch.chdir(made_world.workspace)
+    monkeypatch.setenv("ZENODO_TOKEN", ZENODO_TOKEN)
+    out = tmp_path / "maps" / "catalog.png"
+    main(["status", "--plot", str(out)])
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert f"sky map of v1.0.0: {out}" in capsys.readouterr().err.replace("\n", "")

@@ -20,8 +20,9 @@ class Request:
     path: str  # decoded, without the API prefix and the query
     raw_path: str  # as sent, without the query (for Link headers)
     query: dict[str, str]
-    body: Any
+    body: Any  # parsed JSON; the raw bytes for an upload
     token: Token | None = None
+    content_type: str | None = None  # of an upload
 
     @property
     def login(self) -> str:

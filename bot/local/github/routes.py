@@ -19,6 +19,7 @@ from bot.local.github.protocol import (
 from bot.local.github.state import (
     REACTIONS,
     STATUS_STATES,
+    Asset,
     Comment,
     GitHubState,
     Issue,
@@ -580,4 +581,52 @@ def dispatch_workflow(s: GitHubState, req: Request, workflow: str) -> Response:
         raise ApiError(422, f"Required input '{missing[0]}' not provided")
     s.dispatches.append({"workflow": workflow, "ref": ref, "inputs": {k: str(v) for k, v in inputs.items()},
                          "by": req.login})
+
+
+# ---- release assets (docs.github.com/rest/releases/assets) --------------------------------------
+def _asset(s: GitHubState, asset_id: str) -> tuple[Release, Asset]:
+    for release in s.release_store.values():
+        for asset in release.assets:
+            if asset.id == int(asset_id):
+                return release, asset
+    raise not_found()
+
+
+@router.add("POST", REPO + r"/releases/(?P<release_id>\d+)/assets", push=True)
+def upload_asset(s: GitHubState, req: Request, release_id: str) -> Response:
+    """Only through the upload host: the API host has no such POST. The name comes from the query; the
+    Content-Type header is required; a name already taken is a 422 (delete the old asset first)."""
+    if not isinstance(req.body, bytes):
+        raise not_found()
+    release = _release(s, release_id)
+    name = req.query.get("name", "")
+    if not name:
+        raise invalid("ReleaseAsset", "name", "missing_field")
+    if not req.content_type:
+        raise ApiError(422, "Validation Failed", [{"resource": "ReleaseAsset", "field": "content_type",
+                                                    "code": "missing_field"}])
+    if any(a.name == name for a in release.assets):
+        raise invalid("ReleaseAsset", "name", "already_exists")
+    asset = Asset(s.next_id(), name, req.query.get("label") or None, req.content_type, req.body, req.login,
+                  s.clock.tick())
+    release.assets.append(asset)
+    return Response(201, views.asset_json(s, release, asset))
+
+
+@router.add("GET", REPO + r"/releases/(?P<release_id>\d+)/assets")
+def list_assets(s: GitHubState, req: Request, release_id: str) -> Response:
+    release = _release(s, release_id)
+    return page_of(s, req, list(release.assets), lambda a: views.asset_json(s, release, a))
+
+
+@router.add("GET", REPO + r"/releases/assets/(?P<asset_id>\d+)")
+def get_asset(s: GitHubState, req: Request, asset_id: str) -> Response:
+    release, asset = _asset(s, asset_id)
+    return Response(200, views.asset_json(s, release, asset))
+
+
+@router.add("DELETE", REPO + r"/releases/assets/(?P<asset_id>\d+)", push=True)
+def delete_asset(s: GitHubState, req: Request, asset_id: str) -> Response:
+    release, asset = _asset(s, asset_id)
+    release.assets.remove(asset)
     return Response(204)

@@ -20,6 +20,7 @@ from bot.local.github.state import GitHubState, StateError, Token
 from bot.local.httpserver import LoopbackHTTPServer, serve_in_thread
 from bot.local.payloads import push_commit
 
+UPLOADS_PREFIX = "/uploads"  # where the releases' upload_url points (this server plays the upload host too)
 API_PREFIX = "/api/v3"  # GitHub Enterprise's API root; accepted as well as the bare root
 HTML_502 = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
             "<p>We couldn't respond to your request in time.</p></body></html>")
@@ -117,6 +118,15 @@ class GitHubServer(GitHubState):
         with self.lock:
             return [views.status_json(self, s) for s in reversed(self.status_store) if s.sha == sha]
 
+    def release_asset_bytes(self, tag: str, name: str) -> bytes | None:
+        """The content of a release's asset, as a browser download of it would give."""
+        with self.lock:
+            for release in self.release_store.values():
+                for asset in release.assets if release.tag_name == tag else ():
+                    if asset.name == name:
+                        return asset.data
+        return None
+
     def releases(self) -> list[dict[str, Any]]:
         """Releases, newest first."""
         with self.lock:
@@ -172,11 +182,16 @@ class GitHubServer(GitHubState):
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             path = path[len(API_PREFIX):] or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))
+        # Release assets go to the upload host (uploads.github.com; /api/uploads on GitHub Enterprise) as the
+        # raw bytes, not JSON (docs.github.com/rest/releases/assets#upload-a-release-asset).
+        uploading = path.startswith(UPLOADS_PREFIX + "/")
+        if uploading:
+            path = path[len(UPLOADS_PREFIX):]
         try:
-            body = json.loads(raw_body) if raw_body.strip() else None
+            body = raw_body if uploading else (json.loads(raw_body) if raw_body.strip() else None)
         except ValueError:
             return ApiError(400, "Problems parsing JSON").response()
-        req = Request(method, path, raw_path, query, body)
+        req = Request(method, path, raw_path, query, body, content_type=headers.get("content-type"))
         try:
             with self.lock:
                 return self._dispatch(req, headers)

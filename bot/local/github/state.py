@@ -182,6 +182,20 @@ class Release:
     author: str
     created_at: str
     published_at: str | None
+    assets: list[Asset] = field(default_factory=list)
+
+
+@dataclass
+class Asset:
+    """A file attached to a release (uploaded through the ``upload_url``)."""
+
+    id: int
+    name: str
+    label: str | None
+    content_type: str
+    data: bytes
+    uploader: str
+    created_at: str
 
 
 @dataclass

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from bot.local.github.state import (
     REACTIONS,
     ROLES,
+    Asset,
     Comment,
     Commit,
     FileChange,
@@ -420,5 +422,25 @@ def release_json(s: GitHubState, r: Release) -> dict[str, Any]:
         "created_at": r.created_at,
         "published_at": r.published_at,
         "author": user_json(s, r.author),
-        "assets": [],
+        "assets": [asset_json(s, r, a) for a in r.assets],
+    }
+
+
+def asset_json(s: GitHubState, r: Release, a: Asset) -> dict[str, Any]:
+    """A release asset as the REST API shows it (docs.github.com/rest/releases/assets)."""
+    return {
+        "url": f"{repo_url(s)}/releases/assets/{a.id}",
+        "browser_download_url": f"{html_url(s)}/releases/download/{r.tag_name}/{a.name}",
+        "id": a.id,
+        "node_id": node_id("ReleaseAsset", a.id),
+        "name": a.name,
+        "label": a.label,
+        "state": "uploaded",
+        "content_type": a.content_type,
+        "size": len(a.data),
+        "digest": "sha256:" + hashlib.sha256(a.data).hexdigest(),
+        "download_count": 0,
+        "created_at": a.created_at,
+        "updated_at": a.created_at,
+        "uploader": user_json(s, a.uploader),
     }
