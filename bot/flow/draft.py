@@ -50,6 +50,7 @@ from bot.github.summary import (
 from bot.integrity import state_key
 from bot.notes.digest import text_digest
 from bot.notes.edits import kept_edits_note, notes_in_comment
+from bot.skymap.release import sky_map_summary
 from bot.zenodo import drafts
 
 router = Router()
@@ -205,6 +206,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     body = summary_body(ctx, prepared, not_kept)
     ctx.write_summary(body)
     ctx.write_summary(f"Previous catalog zip read by {prepared.build.previous_read}.")
+    ctx.write_summary(sky_map_summary(prepared.sky_map, ctx.run_url))
     if ctx.dry_run:
         print(body)
         return EXIT_OK

@@ -70,7 +70,7 @@ def _density(ax: Axes, sky: CatalogSky) -> None:
     shading = PolyCollection(polys, cmap="inferno_r", norm=Normalize(0.0, max(values)), linewidths=0, zorder=4)
     shading.set_array(values)
     shading.set_gid("density")
-    ax.add_collection(shading)
+    ax.add_collection(shading, autolim=False)  # the map's limits are the whole sky: skip a costly pass
     bar = ax.figure.colorbar(shading, ax=ax, orientation="horizontal", fraction=0.04, pad=0.1, aspect=30,
                              shrink=0.45, anchor=(0.9, 1.0))
     bar.set_label("light curves per deg² in the new files")

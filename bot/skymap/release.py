@@ -18,6 +18,7 @@ from bot.skymap.draw import SKIP_NOTICE, plots_available, write_sky_map
 from bot.skymap.footprints import catalog_sky, fields_of_version
 
 SKY_MAP_NAME = "sky-map.png"
+SKY_MAP_ARTIFACT = "sky-map"  # the merge workflow uploads RunContext.workdir / SKY_MAP_NAME under this name
 _told: list[str] = []  # the skip notice, once it has been printed in this process
 
 
@@ -50,3 +51,12 @@ def draw_catalog_map(
     new = fields_of_version(records, version) if version and highlight_version else set()
     sky = catalog_sky(records, new)
     return write_sky_map(sky, map_title(version, len(records), len(new)), out)
+
+
+def sky_map_summary(drawn: Path | None, run_url: str | None) -> str:
+    """The job summary's line about the sky map: where to get it, or that it was skipped."""
+    if drawn is None:
+        return f"_{SKIP_NOTICE}._"
+    where = f"[the run's artifacts]({run_url}#artifacts)" if run_url else "the run's artifacts"
+    return f"**Sky map** of the release: the workflow artifact `{SKY_MAP_ARTIFACT}` ({where}); the GitHub " \
+           "release carries it once the version is published."

@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import pytest
+import yaml
 from chart_helpers import class_table, mermaid_blocks, parse_chart
 from release_helpers import CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
 
@@ -37,6 +38,7 @@ def test_summary_and_release_body_carry_charts_with_the_tables_numbers(made_worl
     assert run.code == 0, run.stderr
     body = bot_comments(world, 1)[0]["body"]
     _assert_charts_match_table(body, 5)
+    _assert_charts_match_table(run.summary, 5)  # the job summary carries the same notes
     draft_id = draft_id_of(body)
 
     # the new version's manifest carries every field's class counts and footprint
@@ -64,16 +66,20 @@ def test_summary_and_release_body_carry_charts_with_the_tables_numbers(made_worl
 def test_the_published_release_carries_the_sky_map_shown_in_the_published_comment(made_world):
     pytest.importorskip("matplotlib")
     world = made_world
-    merged_release(world)
+    run, _ = merged_release(world)
+    # the merge run drew the map for the workflow to upload, and its job summary links the artifact
+    assert "`sky-map`" in run.summary and "/actions/runs/" in run.summary and "#artifacts" in run.summary
+    drawn = sorted(world.events_dir.glob("*-push/tmp/release-bot/sky-map.png"))
+    assert drawn and drawn[-1].read_bytes().startswith(b"\x89PNG")
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    assert "sky-map.png" not in world.zenodo.drafts_of(world.concept_id)[0]["files"]["entries"]  # opt-in only
     assert world.approve(1, CURATOR, f"/release publish {draft_id}").code == 0
     (release,) = world.github.releases()
     (asset,) = release["assets"]
     assert asset["name"] == "sky-map.png" and asset["content_type"] == "image/png"
     png = world.github.release_asset_bytes("catalog-v1.1.0", "sky-map.png")
     assert png is not None and png.startswith(b"\x89PNG") and asset["size"] == len(png)
-    reply = world.github.comments(1)[-2]["body"] if "Published" not in world.github.comments(1)[-1]["body"] else \
-        world.github.comments(1)[-1]["body"]
+    (reply,) = [c["body"] for c in world.github.comments(1) if c["body"].startswith("Published")]
     assert f"![Sky map of the catalog v1.1.0]({asset['browser_download_url']})" in reply
 
 
@@ -89,3 +95,20 @@ def test_status_plot_draws_the_latest_versions_map(made_world, tmp_path, capsys,
     main(["status", "--plot", str(out)])
     assert out.read_bytes().startswith(b"\x89PNG")
     assert f"sky map of v1.0.0: {out}" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_opting_in_puts_the_sky_map_on_the_zenodo_record(made_world):
+    pytest.importorskip("matplotlib")
+    world = made_world
+    config = yaml.safe_load(world.config_text()) | {"pictures": {"sky_map_on_zenodo": True}}
+    world.push_main({"release-config.yaml": yaml.safe_dump(config).encode()}, "Show the sky map on Zenodo")
+    run, _ = merged_release(world)
+    assert run.code == 0, run.stderr
+    (draft,) = world.zenodo.drafts_of(world.concept_id)
+    png = world.zenodo.file_bytes(draft["id"], "sky-map.png")
+    assert png.startswith(b"\x89PNG")
+    body = bot_comments(world, 1)[0]["body"]
+    assert "sky-map.png" in body.replace("\\", "") and "| added |" in body  # listed (and checked) like every file
+    # a rerun finds the same picture there: nothing uploaded again, one draft
+    again = world.push(world.git("rev-parse", "main~1"), world.git("rev-parse", "main"))
+    assert again.code == 0 and "uploaded nothing" in again.stdout, again.stdout

@@ -277,9 +277,9 @@ def test_the_whole_report_is_uploaded_as_an_artifact_even_when_the_check_fails(n
     from bot.validate.formats import REPORT_ARTIFACT
 
     job = load(name)["jobs"][job_id]
-    (upload,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    (upload,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")
+                 and s["with"]["name"] == REPORT_ARTIFACT]
     assert upload["if"] == "${{ !cancelled() }}"  # the bot's step fails on invalid files: upload anyway
-    assert upload["with"]["name"] == REPORT_ARTIFACT
     # the bot writes it under $RUNNER_TEMP/release-bot (RunContext.workdir)
     assert upload["with"]["path"] == "${{ runner.temp }}/release-bot/" + REPORT_FILE
 
@@ -297,3 +297,15 @@ def test_the_bundled_server_knows_the_dispatch_workflows_inputs():
 def test_jobs_that_start_a_draft_run_may():
     for name, job_id in REDRAFTERS:
         assert load(name)["jobs"][job_id]["permissions"]["actions"] == "write"
+
+
+def test_the_merge_run_draws_the_sky_map_and_uploads_it_as_an_artifact():
+    from bot.skymap.release import SKY_MAP_ARTIFACT, SKY_MAP_NAME
+
+    job = load("release.yml")["jobs"]["draft"]
+    assert "release-bot-src[plots]" in runs(job)
+    (upload,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")
+                 and s["with"]["name"] == SKY_MAP_ARTIFACT]
+    assert upload["with"]["path"] == "${{ runner.temp }}/release-bot/" + SKY_MAP_NAME
+    for name, job_id in (("approve.yml", "publish"), ("dispatch.yml", "publish")):
+        assert "release-bot-src[plots]" in runs(load(name)["jobs"][job_id]), name  # the GitHub release gets the map

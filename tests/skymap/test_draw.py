@@ -17,7 +17,7 @@ from bot.skymap.footprints import Footprint, catalog_sky, fields_of_version, map
 
 pytest.importorskip("matplotlib")
 
-from bot.skymap.draw import sky_map_figure, write_sky_map  # noqa: E402  (needs matplotlib)
+from bot.skymap.draw import sky_map_figure, write_sky_map
 
 FIELDS = (296, 297, 423, 487)
 
