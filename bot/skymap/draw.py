@@ -21,6 +21,7 @@ from bot.skymap.footprints import CatalogSky, Footprint, cell_area_deg2, cell_co
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
 
 CATALOG_COLOUR = "#4c78a8"
 NEW_COLOUR = "#e45756"
@@ -43,7 +44,7 @@ def _ra_label(x_deg: float) -> str:
     return f"{round(((-x_deg) % 360) / 15) % 24}h"
 
 
-def _field_patch(fp: Footprint, new: bool):  # -> PathPatch
+def _field_patch(fp: Footprint, new: bool) -> PathPatch:
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 

@@ -96,3 +96,11 @@ def test_a_damaged_footprint_is_reported_missing_not_drawn():
     assert sky.footprints == {} and sky.missing == (7, 8)
     with pytest.raises(ValueError, match="not a sky cell"):
         decode_cells("1,2")
+
+
+def test_the_readme_shows_the_demos_map():
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    assert "](docs/sky-map-demo.png)" in (root / "README.md").read_text()
+    assert (root / "docs" / "sky-map-demo.png").read_bytes().startswith(b"\x89PNG")
