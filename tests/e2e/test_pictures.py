@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 
@@ -112,3 +113,23 @@ def test_opting_in_puts_the_sky_map_on_the_zenodo_record(made_world):
     # a rerun finds the same picture there: nothing uploaded again, one draft
     again = world.push(world.git("rev-parse", "main~1"), world.git("rev-parse", "main"))
     assert again.code == 0 and "uploaded nothing" in again.stdout, again.stdout
+
+
+def test_the_demos_summary_and_release_carry_the_charts_and_its_workdir_the_map(tmp_path):
+    """`release-bot demo`'s own script, on a world kept open to look at what it left behind."""
+    pytest.importorskip("matplotlib")
+    from rich.console import Console
+
+    from bot.local import demo
+
+    console = Console(file=io.StringIO(), width=100)
+    with LocalWorld(tmp_path / "demo", curators=(demo.CURATOR,), writers=(demo.CURATOR, demo.OUTSIDER),
+                    seed_manifest=True) as world:
+        demo._demo(console, world)
+        summary = next(c["body"] for c in world.github.comments(1) if "release-bot:summary" in c["body"])
+        (release,) = world.github.releases()
+    _assert_charts_match_table(summary, 5)
+    _assert_charts_match_table(release["body"], 5)
+    kept = tmp_path / "demo" / "sky-map.png"
+    assert kept.read_bytes().startswith(b"\x89PNG")
+    assert str(kept) in console.file.getvalue().replace("\n", "")
