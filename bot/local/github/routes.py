@@ -581,6 +581,7 @@ def dispatch_workflow(s: GitHubState, req: Request, workflow: str) -> Response:
         raise ApiError(422, f"Required input '{missing[0]}' not provided")
     s.dispatches.append({"workflow": workflow, "ref": ref, "inputs": {k: str(v) for k, v in inputs.items()},
                          "by": req.login})
+    return Response(204)
 
 
 # ---- release assets (docs.github.com/rest/releases/assets) --------------------------------------
