@@ -20,6 +20,7 @@ from bot import gitrepo
 from bot.errors import EXIT_FINDING, EXIT_OK, UsageError
 from bot.flow.context import RunContext, context_from_args
 from bot.flow.draft import merged_pulls
+from bot.flow.pictures import attach_sky_map
 from bot.flow.plan import open_published_catalog, release_base
 from bot.flow.publish import concept_doi, publish_release
 from bot.flow.redraft import request_redraft
@@ -50,7 +51,6 @@ from bot.github.summary import (
     render_refusal,
 )
 from bot.integrity import content_digest, state_key
-from bot.skymap.release import SKY_MAP_NAME
 from bot.zenodo import drafts
 from bot.zenodo.models import Record
 
@@ -278,7 +278,7 @@ def handle_approval(ctx: RunContext, gh: GitHubAdapter, comment: ApprovalComment
     assert pending is not None
     record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(summary.body) or "",
                              approving_pr=comment.pr_number)
-    sky_map = gh.release_asset_url(f"{cfg.github.tag_prefix}{verdict.version}", SKY_MAP_NAME)
+    sky_map = attach_sky_map(ctx, gh, verdict.version, record)
     gh.reply(comment.pr_number, render_published(verdict.version, record.doi or verdict.doi,
                                                  record.html_url or "", concept_doi(record), sky_map))
     gh.react(comment.comment_id, "rocket")
@@ -335,6 +335,7 @@ def _publish_by_hand(ctx: RunContext, draft_id: str, sender: str, *, who_checks:
     record = publish_release(ctx, gh, verdict, pending, notes=extract_notes(summary.body) or "",
                              approving_pr=number)
     if not ctx.dry_run:
+        attach_sky_map(ctx, gh, verdict.version, record)
         ctx.console.print(f"published {record.version}: DOI {record.doi}")
         ctx.write_summary(f"Published **{record.version}**: DOI `{record.doi}`")
     return EXIT_OK

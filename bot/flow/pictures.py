@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bot.errors import BotError
 from bot.flow.context import RunContext
 from bot.flow.plan import open_published_catalog
 from bot.github.adapter import GitHubAdapter
@@ -20,14 +21,21 @@ def _manifest_records(ctx: RunContext, record: Record) -> list[dict[str, Any]]:
         return [manifest.get(f) or {"field": f} for f in catalog.fields]
 
 
-def attach_sky_map(ctx: RunContext, gh: GitHubAdapter, tag: str, version: str, record: Record) -> str | None:
-    """Draw the published version's map and attach it to its GitHub release; its download URL, or None
-    when the picture was skipped (no matplotlib: said once)."""
-    out = ctx.workdir / SKY_MAP_NAME
-    drawn = draw_catalog_map(_manifest_records(ctx, record), version, out, ctx.console)
-    if drawn is None:
+def attach_sky_map(ctx: RunContext, gh: GitHubAdapter, version: str, record: Record) -> str | None:
+    """Draw the published version's map and attach it to its GitHub release; its download URL.
+
+    The picture decorates a release that is already published: when it cannot be drawn (no matplotlib,
+    said once) or attached (Zenodo or GitHub failing), the run says so and goes on; None then.
+    """
+    try:
+        drawn = draw_catalog_map(_manifest_records(ctx, record), version, ctx.workdir / SKY_MAP_NAME, ctx.console)
+        if drawn is None:
+            return None
+        tag = f"{ctx.config.github.tag_prefix}{version}"
+        return gh.upload_release_asset(tag, SKY_MAP_NAME, drawn.read_bytes(), "image/png")
+    except BotError as exc:
+        ctx.console.print(f"warning: the sky map was not attached to the GitHub release: {exc}", markup=False)
         return None
-    return gh.upload_release_asset(tag, SKY_MAP_NAME, drawn.read_bytes(), "image/png")
 
 
 def plot_latest(ctx: RunContext, out: Path) -> Path | None:

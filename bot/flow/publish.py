@@ -10,7 +10,6 @@ from __future__ import annotations
 from bot import steps
 from bot.errors import Finding
 from bot.flow.context import RunContext
-from bot.flow.pictures import attach_sky_map
 from bot.github.adapter import GitHubAdapter
 from bot.github.approval import Approval
 from bot.github.models import STATUS_CONTEXT, PendingRelease
@@ -61,7 +60,6 @@ def publish_release(
     steps.finished("tag")
     badge = f"[![DOI](https://zenodo.org/badge/DOI/{doi}.svg)](https://doi.org/{doi})"
     gh.create_or_update_release(tag, f"SCoPe catalog {approval.version}", f"{badge}\n\n{notes}")
-    attach_sky_map(ctx, gh, tag, approval.version, record)
     steps.finished("release")
     gh.set_status(approval.commit_sha, "success", STATUS_CONTEXT, f"published {approval.version}: {doi}",
                   record.html_url)

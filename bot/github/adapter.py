@@ -484,17 +484,6 @@ class GitHubAdapter:
                 release = release.update_release(name, body)
         return str(release.html_url)
 
-    def release_asset_url(self, tag: str, name: str) -> str | None:
-        """The download URL of the release asset ``name`` of ``tag``, or None (no such release or asset)."""
-        try:
-            with self._call(f"read release {tag!r}"):
-                release = self._repo.get_release(tag)
-                return next((str(a.browser_download_url) for a in release.get_assets() if a.name == name), None)
-        except GitHubError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     def upload_release_asset(self, tag: str, name: str, data: bytes, content_type: str) -> str:
         """Attach ``data`` to the release of ``tag`` as ``name``; returns its download URL.
 

@@ -133,3 +133,18 @@ def test_the_demos_summary_and_release_carry_the_charts_and_its_workdir_the_map(
     kept = tmp_path / "demo" / "sky-map.png"
     assert kept.read_bytes().startswith(b"\x89PNG")
     assert str(kept) in console.file.getvalue().replace("\n", "")
+
+
+def test_a_sky_map_that_cannot_be_attached_never_fails_the_publish(made_world):
+    pytest.importorskip("matplotlib")
+    world = made_world
+    merged_release(world)
+    draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+    world.github.faults.add("POST", r"/releases/\d+/assets$", "500", times=20)  # the upload host is down
+    run = world.approve(1, CURATOR, f"/release publish {draft_id}")
+    assert run.code == 0, run.stderr
+    assert "the sky map was not attached" in run.stderr
+    (release,) = world.github.releases()
+    assert release["assets"] == []
+    (reply,) = [c["body"] for c in world.github.comments(1) if c["body"].startswith("Published")]
+    assert "Sky map" not in reply and any("release-bot:published" in c["body"] for c in world.github.comments(1))
