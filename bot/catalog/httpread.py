@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 
 import requests
 
+from bot.catalog.chunks import ChunkCursor
+
 MAX_WAIT = 60.0  # never sleep longer than this between two attempts of one read
 
 
@@ -73,36 +75,24 @@ class Forward:
 
     def __init__(self, resp: requests.Response, chunk_size: int, on_bytes: Callable[[int], None]) -> None:
         self.resp = resp
-        self.pos = 0
-        self._chunks = resp.iter_content(chunk_size)
-        self._buf = memoryview(b"")
+        self._cursor = ChunkCursor(resp.iter_content(chunk_size))
         self._on_bytes = on_bytes
 
-    def _more(self) -> bool:
-        for chunk in self._chunks:
-            if chunk:
-                self._buf = memoryview(chunk)
-                return True
-        return False
+    @property
+    def pos(self) -> int:
+        return self._cursor.pos
 
     def read_range(self, start: int, end: int) -> Iterator[bytes]:
         """Skip to ``start`` and yield the bytes up to ``end``; raise ``Retry`` if the body ends early."""
         if start < self.pos:
             raise ValueError(f"a forward read at byte {self.pos} cannot go back to byte {start}")
-        while self.pos < end:
-            if not self._buf and not self._more():
-                raise Retry(f"the response ended at byte {self.pos}, before byte {end}")
-            if self.pos < start:  # bytes of members that are not carried: passed over
-                step = min(len(self._buf), start - self.pos)
-                self._buf = self._buf[step:]
-                self.pos += step
-                self._on_bytes(step)
-                continue
-            piece = self._buf[: end - self.pos]
-            self._buf = self._buf[len(piece) :]
-            self.pos += len(piece)
+        for passed in self._cursor.take(start - self.pos):  # bytes of members that are not carried
+            self._on_bytes(len(passed))
+        for piece in self._cursor.take(end - self.pos):
             self._on_bytes(len(piece))
             yield bytes(piece)
+        if self.pos < end:
+            raise Retry(f"the response ended at byte {self.pos}, before byte {end}")
 
     def close(self) -> None:
         self.resp.close()

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from bot.catalog.chunks import ChunkCursor
 from bot.catalog.errors import CorruptZipError
 from bot.catalog.sources import CHUNK, ByteSource
 from bot.catalog.zipwrite import (
@@ -243,42 +244,19 @@ def _apply_zip64_extra(
     return usize, csize, offset
 
 
-class Cursor:
+class Cursor(ChunkCursor):
     """Sequential reads over one range of a source, kept as a single request."""
 
     def __init__(self, source: ByteSource, start: int, end: int) -> None:
-        self.pos = start
+        self._source_chunks = source.iter_range(start, end, CHUNK)
+        super().__init__(self._source_chunks, start)
         self.end = end
-        self._chunks = source.iter_range(start, end, CHUNK)
-        self._buf = memoryview(b"")
-
-    def _more(self) -> bool:
-        for chunk in self._chunks:
-            if chunk:
-                self._buf = memoryview(chunk)
-                return True
-        return False
-
-    def iter_exact(self, n: int) -> Iterator[bytes]:
-        """Yield exactly ``n`` bytes in chunks (fewer only if the source ends, which the caller checks)."""
-        while n > 0:
-            if not self._buf and not self._more():
-                return
-            piece = self._buf[:n]
-            self._buf = self._buf[len(piece) :]
-            self.pos += len(piece)
-            n -= len(piece)
-            yield bytes(piece)
 
     def read_exact(self, n: int) -> bytes:
         return b"".join(self.iter_exact(n))
 
-    def skip(self, n: int) -> None:
-        for _ in self.iter_exact(n):
-            pass
-
     def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
+        close = getattr(self._source_chunks, "close", None)
         if close is not None:
             close()
 
