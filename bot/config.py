@@ -53,6 +53,7 @@ class ZenodoSettings:
     record: str
     community: str | None = None
     rate_limit_wait: int = 600  # seconds a run may wait for Zenodo's rate limits before it stops
+    retry_delay: float = 0.5  # seconds before the first retry of a 5xx or dropped connection (doubling)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ class ValidationSettings:
 
 @dataclass(frozen=True)
 class PicturesSettings:
+    sky_map: bool = True  # draw the release's sky map (needs the `plots` extra; skipped, said once, without it)
     sky_map_on_zenodo: bool = False  # also put the sky map on the Zenodo record (one of its 100 files)
+
+    @property
+    def draw_sky_map(self) -> bool:
+        """A map on the Zenodo record is drawn whatever ``sky_map`` says."""
+        return self.sky_map or self.sky_map_on_zenodo
 
 
 @dataclass(frozen=True)

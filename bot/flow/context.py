@@ -64,8 +64,8 @@ class RunContext:
         return [s for s in (self.github_token, self.zenodo_token) if s]
 
     def write_summary(self, markdown: str) -> None:
-        """Append to the job summary ($GITHUB_STEP_SUMMARY) when there is one."""
-        if self.step_summary is not None:
+        """Append to the job summary ($GITHUB_STEP_SUMMARY) when there is one (nothing for empty text)."""
+        if self.step_summary is not None and markdown.strip():
             with self.step_summary.open("a", encoding="utf-8") as out:
                 out.write(redact(markdown.rstrip("\n"), self.secrets()) + "\n\n")
 
@@ -101,7 +101,8 @@ class RunContext:
                     "ZENODO_TOKEN is not set",
                     hint="the release jobs run in the 'zenodo' environment, which holds the token",
                 )
-            policy = RetryPolicy(rate_wait_budget=float(self.config.zenodo.rate_limit_wait))
+            settings = self.config.zenodo
+            policy = RetryPolicy(rate_wait_budget=float(settings.rate_limit_wait), base_delay=settings.retry_delay)
             self.zenodo_client = ZenodoClient(self.zenodo_url, self.zenodo_token, policy=policy)
         return self.zenodo_client
 

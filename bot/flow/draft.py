@@ -206,7 +206,7 @@ def draft_for_push(ctx: RunContext, head: str) -> int:
     body = summary_body(ctx, prepared, not_kept)
     ctx.write_summary(body)
     ctx.write_summary(f"Previous catalog zip read by {prepared.build.previous_read}.")
-    ctx.write_summary(sky_map_summary(prepared.sky_map, ctx.run_url))
+    ctx.write_summary(sky_map_summary(prepared.sky_map, ctx.run_url) if ctx.config.pictures.draw_sky_map else "")
     if ctx.dry_run:
         print(body)
         return EXIT_OK

@@ -27,6 +27,8 @@ def attach_sky_map(ctx: RunContext, gh: GitHubAdapter, version: str, record: Rec
     The picture decorates a release that is already published: when it cannot be drawn (no matplotlib,
     said once) or attached (Zenodo or GitHub failing), the run says so and goes on; None then.
     """
+    if not ctx.config.pictures.draw_sky_map:
+        return None
     try:
         drawn = draw_catalog_map(_manifest_records(ctx, record), version, ctx.workdir / SKY_MAP_NAME, ctx.console)
         if drawn is None:

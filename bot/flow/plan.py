@@ -31,7 +31,8 @@ from bot.notes.markdown import render_markdown
 from bot.notes.model import build_notes
 from bot.notes.version import next_version
 from bot.scope import FIELDS_JSON, field_from_filename, is_catalog_zip_name
-from bot.skymap.release import SKY_MAP_NAME, draw_catalog_map
+from bot.skymap.job import SkyMapJob
+from bot.skymap.release import SKY_MAP_NAME
 from bot.validate.report import FieldStats, ValidationReport
 from bot.zenodo import drafts
 from bot.zenodo.drafts import DraftPlan, DraftRequest, DraftResult, UploadFile
@@ -90,7 +91,7 @@ class PreparedRelease:
     bot_notes_markdown: str = ""  # the bot's own draft of the notes (differs when a curator's edit was kept)
     validation: ValidationReport | None = None
     plan: ReleasePlan | None = None
-    sky_map: Path | None = None  # the release's sky map (None without matplotlib)
+    sky_map: Path | None = None  # the release's sky map (None: turned off, no matplotlib, or it failed)
 
 
 def catalog_zip_key(record: Record) -> str:
@@ -322,7 +323,7 @@ class ReleasePlan:
     notes: NotesOnce  # written on first use: after the upload, which learns the zip's md5 on the way
     request: DraftRequest
     draft: DraftPlan
-    sky_map: Path | None = None
+    sky_map: SkyMapJob | None = None  # being drawn; None when the configuration turns the map off
 
     @property
     def bot_notes_markdown(self) -> str:
@@ -415,18 +416,23 @@ def _built(
     return build
 
 
-def _sky_map(
-    ctx: RunContext, latest: Record, build: CatalogBuild, version: str
-) -> tuple[Path | None, list[UploadFile]]:
-    """Step 2b: the release's sky map from the new manifest (skipped, said once, without matplotlib); a file
-    of the Zenodo record too when the configuration opts in, checked against the record's limits."""
-    drawn = draw_catalog_map(build.manifest["fields"], version, ctx.workdir / SKY_MAP_NAME, ctx.console)
-    if drawn is None or not ctx.config.pictures.sky_map_on_zenodo:
-        return drawn, []
+def _sky_map(ctx: RunContext, job: SkyMapJob | None, latest: Record, build: CatalogBuild,
+             version: str) -> list[UploadFile]:
+    """Step 2b: hand the sky map's child process the new manifest; it draws while this process streams the
+    catalog, and ``apply_release`` collects the picture. When the configuration puts the map on the Zenodo
+    record, the draft needs its bytes: the run waits for it here and checks the record's limits with it."""
+    if job is None:
+        return []
+    job.draw(build.manifest["fields"], version)
+    if not ctx.config.pictures.sky_map_on_zenodo:
+        return []
+    drawn = job.wait(ctx.console)
+    if drawn is None:
+        return []
     record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
     record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json), SKY_MAP_NAME: drawn.stat().st_size}
     check_record_limits(record)
-    return drawn, [_bytes_upload(SKY_MAP_NAME, drawn.read_bytes())]
+    return [_bytes_upload(SKY_MAP_NAME, drawn.read_bytes())]
 
 
 def _draft_request(
@@ -459,6 +465,19 @@ def plan_release(
     returns the merged pull requests since that commit (newest last) and the bot's last summary for the
     pending draft (body and state), whose curator edits are kept.
     """
+    # The sky map's child process starts first: it imports matplotlib while this one validates.
+    job = SkyMapJob.start(ctx.workdir / SKY_MAP_NAME) if ctx.config.pictures.draw_sky_map else None
+    try:
+        return _plan_release(ctx, job, head, base, gather, progress)
+    except BaseException:
+        if job is not None:
+            job.cancel()
+        raise
+
+
+def _plan_release(
+    ctx: RunContext, job: SkyMapJob | None, head: str, base: str | None, gather: Gather | None, progress: bool
+) -> ReleasePlan:
     head_sha = gitrepo.resolve(ctx.repo_dir, head)
     latest = drafts.latest_published(ctx.zenodo, ctx.config.zenodo.record)
     with open_published_catalog(ctx, latest) as previous:
@@ -469,14 +488,14 @@ def plan_release(
         owners = _field_owner(ctx, changes.pulls)
         new_fields = _new_fields(new_paths, members, stats, owners, head_sha, version)
         build = _built(ctx, previous, latest, new_fields, changes, version, head_sha, progress)
-    sky_map, sky_upload = _sky_map(ctx, latest, build, version)
+    sky_upload = _sky_map(ctx, job, latest, build, version)
     # Step 3: the notes, keeping a curator's edits of the last summary (written once the zip's md5 is known)
     notes = NotesOnce(lambda: _draft_notes(ctx, changeset, version, build, changes.previous_summary))
     steps.finished("notes")
     request = _draft_request(ctx, build, version, notes, sky_upload)
     return ReleasePlan(
         head=head_sha, latest=latest, changes=changes, validation=report, changeset=changeset, version=version,
-        build=build, notes=notes, request=request, draft=drafts.plan_draft(ctx.zenodo, request), sky_map=sky_map,
+        build=build, notes=notes, request=request, draft=drafts.plan_draft(ctx.zenodo, request), sky_map=job,
     )
 
 
@@ -495,7 +514,7 @@ def apply_release(ctx: RunContext, plan: ReleasePlan, *, progress: bool = False)
         version=plan.version, previous_version=plan.latest.version, changeset=plan.changeset, build=plan.build,
         draft=draft, notes_markdown=plan.notes_markdown, notes_html=plan.notes_html, state=state,
         pulls=list(plan.changes.pulls), notes_kept=plan.notes_kept, bot_notes_markdown=plan.bot_notes_markdown,
-        validation=plan.validation, plan=plan, sky_map=plan.sky_map,
+        validation=plan.validation, plan=plan, sky_map=plan.sky_map.wait(ctx.console) if plan.sky_map else None,
     )
 
 

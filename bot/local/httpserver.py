@@ -21,6 +21,6 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
 
 def serve_in_thread(httpd: ThreadingHTTPServer, name: str) -> threading.Thread:
     """Serve in a daemon thread; a short poll interval makes ``shutdown()`` quick."""
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, name=name, daemon=True)
     thread.start()
     return thread

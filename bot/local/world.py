@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -76,6 +77,12 @@ def seed_manifest(csvs: Mapping[int, bytes], version: str = "v1.0.0") -> bytes:
 def seed_catalog(fields: tuple[int, ...] = SEED_FIELDS, rows: int = 120, manifest: bool = False) -> dict[str, bytes]:
     """The files of a small published first version, shaped like SCoPe's record: by default with no
     manifest (made by hand, before the bot); ``manifest`` as if the bot had made it."""
+    return dict(_seed_catalog(tuple(fields), rows, manifest))
+
+
+@functools.lru_cache(maxsize=16)
+def _seed_catalog(fields: tuple[int, ...], rows: int, manifest: bool) -> dict[str, bytes]:
+    # Cached: every test world starts from the same few catalogs (the bytes are immutable).
     csvs = {field: field_csv_bytes(field, rows, seed=1) for field in fields}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -116,6 +123,7 @@ class LocalWorld:
         persist_zenodo: bool = False,
         seed_manifest: bool = False,
         lfs: bool = False,
+        sky_map: bool = True,
     ) -> None:
         self.root = Path(root)
         self.origin = self.root / "origin"
@@ -126,6 +134,7 @@ class LocalWorld:
         self.seed_fields = seed_fields
         self.seed_rows = seed_rows
         self.seed_manifest = seed_manifest
+        self.sky_map = sky_map  # the configuration's pictures.sky_map
         self.lfs = lfs  # field files are committed through Git LFS: pointers in git, content on the server
         zenodo_dir = self.root / "zenodo" if persist_zenodo else None
         self.zenodo = ZenodoServer(data_dir=zenodo_dir, tokens=(ZENODO_TOKEN,), **dict(zenodo_options or {}))
@@ -175,9 +184,12 @@ class LocalWorld:
     def config_text(self) -> str:
         return yaml.safe_dump({
             "catalog": {"fields_dir": "fields", "compression_level": 6},
-            "zenodo": {"api_url": self.zenodo.url, "record": self.concept_id, "community": "ztf-scope"},
+            # The bundled servers answer at once: retries need not wait as they do for zenodo.org.
+            "zenodo": {"api_url": self.zenodo.url, "record": self.concept_id, "community": "ztf-scope",
+                       "retry_delay": 0.01},
             "github": {"bot_login": BOT_LOGIN, "tag_prefix": "catalog-"},
             "approval": {"command": "/release publish", "curators": list(self.curators)},
+            "pictures": {"sky_map": self.sky_map},
         }, sort_keys=False)
 
     def _init_origin(self) -> None:
@@ -272,8 +284,10 @@ class LocalWorld:
 
     def sync_tags(self) -> None:
         """Tags the bot made through the API appear in the repository (as on GitHub)."""
-        for name, sha in self.github.tags().items():
-            if not self.git("tag", "--list", name):
+        made = self.github.tags()
+        known = set(self.git("tag", "--list").split()) if made else set()
+        for name, sha in made.items():
+            if name not in known:
                 self.git("tag", name, self.github.peel(sha))
 
     # -- workflow runs ----------------------------------------------------------------------------------

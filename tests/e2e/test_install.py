@@ -67,7 +67,7 @@ def run_step(step: dict[str, Any], env: dict[str, str], values: dict[str, str]) 
                           capture_output=True, text=True, check=False)
 
 
-def runner_env(world: LocalWorld, event_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+def runner_env(event_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """What a step sees: the event's GITHUB_* variables, and `python` on PATH as setup-python leaves it."""
     shims = tmp_path / "setup-python"
     shims.mkdir(parents=True, exist_ok=True)
@@ -83,58 +83,79 @@ def runner_env(world: LocalWorld, event_env: dict[str, str], tmp_path: Path) -> 
     return env
 
 
-def install_and_run(world: LocalWorld, workflow: str, job: str, event_env: dict[str, str], tmp_path: Path,
-                    values: dict[str, str], command: str = "handle-event") -> subprocess.CompletedProcess:
-    steps = job_steps(workflow, job)
-    env = runner_env(world, event_env, tmp_path)
+def install(workflow: str, job: str, event_env: dict[str, str], tmp_path: Path,
+            values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Run the job's install step as the runner would; the environment and values its later steps see.
+
+    Every job's install step is the same script (``test_every_job_installs_the_bot_the_same_way``), so the
+    jobs here share one install: each job on GitHub runs that same script on a fresh runner.
+    """
+    env = runner_env(event_env, tmp_path)
     values = {"runner.temp": env["RUNNER_TEMP"], **values}
-    (install,) = [s for s in steps if s.get("name", "").startswith(INSTALL)]
-    done = run_step(install, env, values)
+    (step,) = [s for s in job_steps(workflow, job) if s.get("name", "").startswith(INSTALL)]
+    done = run_step(step, env, values)
     assert done.returncode == 0, done.stdout + done.stderr
     venv = Path(env["RUNNER_TEMP"]) / "release-bot-venv"
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import bot; print(bot.__file__)"],
                            capture_output=True, text=True, check=True, cwd=env["GITHUB_WORKSPACE"],
                            env={**env, "PYTHONSAFEPATH": "1"}).stdout
     assert where.startswith(str(venv)), where  # the installed bot, not the checkout's
+    return env, values
+
+
+def run_job(workflow: str, job: str, command: str, env: dict[str, str],
+            values: dict[str, str]) -> subprocess.CompletedProcess:
+    """The job's ``release-bot <command>`` step, with the installed bot."""
+    steps = job_steps(workflow, job)
     (bot_step,) = [s for s in steps if f"release-bot {command}" in s.get("run", "").replace('" ', " ")]
     return run_step(bot_step, {**env, "PYTHONPATH": env["RELEASE_BOT_TEST_DEPS"]}, values)
+
+
+def planted_pull(world: LocalWorld, markers: Path) -> dict[str, bytes]:
+    world.push_main(bot_source(), "The bot")
+    files = {"fields/field_487.csv": field_csv_bytes(487, 20, seed=3), **planted(markers)}
+    world.open_pull(1, "Add field 487", CONTRIBUTOR, files)
+    return files
 
 
 def test_a_data_prs_planted_code_never_runs_in_the_pr_check_nor_after_the_merge(tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     with LocalWorld(tmp_path / "world") as world:
-        world.push_main(bot_source(), "The bot")
-        files = {"fields/field_487.csv": field_csv_bytes(487, 20, seed=3), **planted(markers)}
-        world.open_pull(1, "Add field 487", CONTRIBUTOR, files)
-
+        files = planted_pull(world, markers)
         # the pull request's check, on refs/pull/1/merge: its three jobs (plan, one group, gather)
         payload_env = world.pull_request_env(1)
-        values = {"github.event.repository.default_branch": "main", "github.token": "unused",
-                  "matrix.group.index": "0"}
+        env, values = install("validate.yml", "plan", dict(payload_env), tmp_path / "pr",
+                              {"github.event.repository.default_branch": "main", "github.token": "unused",
+                               "matrix.group.index": "0"})
         for job, command in (("plan", "pr-plan"), ("check", "pr-group")):
-            done = install_and_run(world, "validate.yml", job, dict(payload_env), tmp_path / job, values, command)
+            done = run_job("validate.yml", job, command, env, values)
             assert done.returncode == 0, done.stdout + done.stderr
         temp = Path(payload_env["RUNNER_TEMP"])  # upload-artifact, then download-artifact
         (temp / "group-reports" / "group-report-0").mkdir(parents=True)
         (temp / "release-bot" / "group-report.json").rename(temp / "group-reports" / "group-report-0" /
                                                              "group-report.json")
-        check = install_and_run(world, "validate.yml", "report", dict(payload_env), tmp_path / "report", values,
-                                "pr-gather")
+        check = run_job("validate.yml", "report", "pr-gather", env, values)
         assert check.returncode == 1  # the planted files are refused by name
         for path in files:
             if not path.startswith("fields/field_"):
                 assert f"::error file={path}," in check.stdout, path
         assert sorted(p.name for p in markers.iterdir()) == []
 
-        # a maintainer merges it anyway: the release job, with the Zenodo token, installs and runs the bot
+        # a maintainer merges it anyway: the release job, with the Zenodo token, runs the bot on a checkout
+        # holding every planted file. Its install step is the same script on the same bot/ (the planted files
+        # are outside what `git archive` takes), so the install above serves it: the venv moves to its runner.
         before = world.git("rev-parse", "main")
         push_env = world.push_env(before, world.merge(1))
-        release = install_and_run(world, "release.yml", "draft", push_env, tmp_path / "push",
-                                  {"github.token": push_env["GITHUB_TOKEN"],
-                                   "secrets.ZENODO_TOKEN": push_env["ZENODO_TOKEN"]})
+        push_temp = Path(push_env["RUNNER_TEMP"])
+        push_temp.mkdir(parents=True, exist_ok=True)
+        (push_temp / "release-bot-venv").symlink_to(temp / "release-bot-venv")
+        release = run_job("release.yml", "draft", "handle-event", runner_env(push_env, tmp_path / "push"),
+                          {"runner.temp": str(push_temp), "github.token": push_env["GITHUB_TOKEN"],
+                           "secrets.ZENODO_TOKEN": push_env["ZENODO_TOKEN"]})
         assert release.returncode == 0, release.stdout + release.stderr
         assert "drafted" in release.stdout
+        assert (push_temp / "release-bot" / "sky-map.png").is_file()  # drawn by the installed bot's child
         assert sorted(p.name for p in markers.iterdir()) == []
 
 

@@ -22,6 +22,14 @@ def made_world(tmp_path):
         yield w
 
 
+@pytest.fixture
+def chart_world(tmp_path):
+    """The same world without the sky map (the charts need none)."""
+    with LocalWorld(tmp_path / "world", curators=(CURATOR,), writers=(CURATOR, OUTSIDER), seed_manifest=True,
+                    sky_map=False) as w:
+        yield w
+
+
 def _assert_charts_match_table(markdown: str, fields_after: int) -> None:
     table = class_table(markdown)
     charts = [parse_chart(b) for b in mermaid_blocks(markdown)]
@@ -33,8 +41,8 @@ def _assert_charts_match_table(markdown: str, fields_after: int) -> None:
             assert [chart.series["bar"][j], chart.series["line"][j]] == table[label][2 * i: 2 * i + 2]
 
 
-def test_summary_and_release_body_carry_charts_with_the_tables_numbers(made_world):
-    world = made_world
+def test_summary_and_release_body_carry_charts_with_the_tables_numbers(chart_world):
+    world = chart_world
     run, _ = merged_release(world)
     assert run.code == 0, run.stderr
     body = bot_comments(world, 1)[0]["body"]
@@ -148,3 +156,16 @@ def test_a_sky_map_that_cannot_be_attached_never_fails_the_publish(made_world):
     assert release["assets"] == []
     (reply,) = [c["body"] for c in world.github.comments(1) if c["body"].startswith("Published")]
     assert "Sky map" not in reply and any("release-bot:published" in c["body"] for c in world.github.comments(1))
+
+
+def test_turning_the_map_off_draws_nothing_and_attaches_nothing(tmp_path):
+    with LocalWorld(tmp_path / "world", curators=(CURATOR,), writers=(CURATOR, OUTSIDER), seed_manifest=True,
+                    sky_map=False) as world:
+        run, _ = merged_release(world)
+        assert run.code == 0, run.stderr
+        assert not list(world.events_dir.rglob("sky-map.png"))
+        assert "sky map" not in (run.summary + run.stdout + run.stderr).lower()  # neither drawn nor "skipped"
+        draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
+        assert world.approve(1, CURATOR, f"/release publish {draft_id}").code == 0
+        (release,) = world.github.releases()
+        assert release["assets"] == []

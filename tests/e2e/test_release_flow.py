@@ -50,7 +50,6 @@ def test_stray_file_in_the_fields_folder_is_reported(world):
     assert "field_0487.csv" in run.stdout and "not-a-field-file" in run.stdout
 
 
-@zenodo_modes
 def test_merge_drafts_the_release_and_posts_one_summary(world):
     run, merge_sha = merged_release(world)
     assert run.code == 0, run.stderr + run.stdout
@@ -71,7 +70,6 @@ def test_merge_drafts_the_release_and_posts_one_summary(world):
     assert statuses and statuses[-1]["state"] == "pending"
 
 
-@zenodo_modes
 def test_rerunning_the_merge_edits_the_summary_and_keeps_one_draft_and_doi(world):
     run, merge_sha = merged_release(world)
     assert run.code == 0
@@ -86,7 +84,6 @@ def test_rerunning_the_merge_edits_the_summary_and_keeps_one_draft_and_doi(world
     assert world.zenodo.dois_reserved == 1
 
 
-@zenodo_modes
 def test_curator_approval_publishes_and_reports_everywhere(world):
     merged_release(world)
     draft_id = draft_id_of(bot_comments(world, 1)[0]["body"])
@@ -120,6 +117,7 @@ def test_curator_approval_publishes_and_reports_everywhere(world):
     assert len(world.zenodo.published_versions(world.concept_id)) == 2
 
 
+# Every way of reading Zenodo's files: two merges and an approval read the published zip (see test_zenodo_modes.py).
 @zenodo_modes
 def test_next_release_builds_on_the_published_one(world):
     merged_release(world)

@@ -12,8 +12,9 @@ from bot.local.github.sample import ACTIONS_TOKEN
 
 @pytest.fixture
 def adapter(github_server) -> GitHubAdapter:
-    """The adapter as the Actions bot, on the seeded sample repository."""
-    return GitHubAdapter(github_server.url, ACTIONS_TOKEN, f"{github_server.owner}/{github_server.repo}")
+    """The adapter as the Actions bot, on the seeded sample repository (retrying at once: the server is here)."""
+    return GitHubAdapter(github_server.url, ACTIONS_TOKEN, f"{github_server.owner}/{github_server.repo}",
+                         backoff=0.0)
 
 
 @pytest.fixture

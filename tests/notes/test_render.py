@@ -30,18 +30,22 @@ PULLS = (pull(41, "Add fields 296 and 297", "bfhealy", ("catalog",)),
          pull(42, "Add field 423", "mcoughlin"))
 
 
-def cases():
-    return {
-        "added_only": changeset(added=(296, 297, 423), pulls=PULLS),
-        "replaced_only": changeset(replaced=(247, 248),
-                                   pulls=(pull(50, "Retrained predictions", "bfhealy"),)),
-        "mixed": changeset(added=(296,), replaced=(247,), removed=(295,), pulls=PULLS,
-                           authors=("Brian Healy", "Jane Curator <jane@example.org>")),
-        "removal": changeset(removed=(248,), pulls=(pull(60, "Drop field 248", "mcoughlin"),)),
-        "first_release": changeset(added=(296, 297, 423), before=(), previous_version=None, pulls=PULLS),
-        "many_fields": changeset(added=SCOPE_FIELDS[3:], replaced=SCOPE_FIELDS[:3], rows=20,
-                                 pulls=(pull(70, "SCoPe III fields", "bfhealy", ("release:major",)),)),
-    }
+# Each case is built when a test asks for it: the sample files behind the statistics take a while to make,
+# and collection (once per xdist worker) should not pay for them.
+CASES = {
+    "added_only": lambda: changeset(added=(296, 297, 423), pulls=PULLS),
+    "replaced_only": lambda: changeset(replaced=(247, 248), pulls=(pull(50, "Retrained predictions", "bfhealy"),)),
+    "mixed": lambda: changeset(added=(296,), replaced=(247,), removed=(295,), pulls=PULLS,
+                               authors=("Brian Healy", "Jane Curator <jane@example.org>")),
+    "removal": lambda: changeset(removed=(248,), pulls=(pull(60, "Drop field 248", "mcoughlin"),)),
+    "first_release": lambda: changeset(added=(296, 297, 423), before=(), previous_version=None, pulls=PULLS),
+    "many_fields": lambda: changeset(added=SCOPE_FIELDS[3:], replaced=SCOPE_FIELDS[:3], rows=20,
+                                     pulls=(pull(70, "SCoPe III fields", "bfhealy", ("release:major",)),)),
+}
+
+
+def case(name: str):
+    return CASES[name]()
 
 
 def notes_of(changes):
@@ -54,21 +58,21 @@ def notes_of(changes):
     return build_notes(changes, version, "2026-03-14", files)
 
 
-@pytest.mark.parametrize("name", sorted(cases()))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_snapshots(name: str) -> None:
-    notes = notes_of(cases()[name])
+    notes = notes_of(case(name))
     assert_snapshot(f"{name}.md", render_markdown(notes))
     assert_snapshot(f"{name}.html", render_html(notes))
 
 
 def test_versions_of_the_cases_follow_the_rules() -> None:
-    got = {name: notes_of(c).version for name, c in cases().items()}
+    got = {name: notes_of(case(name)).version for name in CASES}
     assert got == {"added_only": "v1.3.0", "replaced_only": "v1.2.1", "mixed": "v1.3.0",
                    "removal": "v1.3.0", "first_release": "v1.0.0", "many_fields": "v2.0.0"}
 
 
 def test_numbers_agree_between_renderings_and_model() -> None:
-    notes = notes_of(cases()["mixed"])
+    notes = notes_of(case("mixed"))
     md, page = render_markdown(notes), render_html(notes)
     added = notes.added[0]
     assert f"field 296 ({added.rows:,} rows)" in md
@@ -82,7 +86,7 @@ def test_numbers_agree_between_renderings_and_model() -> None:
 
 
 def test_many_fields_are_summarised_inline_and_listed_in_full() -> None:
-    notes = notes_of(cases()["many_fields"])
+    notes = notes_of(case("many_fields"))
     md = render_markdown(notes)
     added_line = next(line for line in md.splitlines() if line.startswith("- **Added**"))
     assert "and 47 more" in added_line
@@ -156,7 +160,7 @@ def test_html_keeps_only_allowed_tags_and_its_digest(title: str, author: str) ->
 
 
 def test_any_edit_of_the_html_notes_is_seen_and_a_footer_alone_proves_nothing() -> None:
-    page = render_html(notes_of(cases()["mixed"]))
+    page = render_html(notes_of(case("mixed")))
     assert is_unedited_bot_notes(page) and is_unedited_bot_notes(page + "\n")
     body, footer = page[: page.rindex("<p><em>Drafted by release-bot")], page[page.rindex("<p><em>Drafted"):]
     assert not is_unedited_bot_notes(body)  # no footer: not the bot's text

@@ -22,7 +22,20 @@ from bot.validate.engine import validate_file
 from bot.validate.rules import SchemaError, compile_rules, load_row_schema, row_rules
 
 SCHEMA = load_row_schema()
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    """``pattern`` as JSON Schema defines it (ECMA-262): ``$`` is the end of the text. Python's ``$`` also
+    matches before a final line feed, so python-jsonschema alone would take "0\n" for the score "0"."""
+    if not validator.is_type(instance, "string"):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    if not re.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})(SCHEMA)
 # Codes that come from the row schema (the rest are file-level rules the schema cannot state).
 SCHEMA_CODES = {"empty-cell", "not-a-number", "not-an-integer", "out-of-range", "too-many-decimals", "bad-format",
                 "not-allowed", "bad-length", "bad-value"}
@@ -212,6 +225,7 @@ def _write_csv(names: list[str], rows: list[list[str]], rng: random.Random, quot
 @example([(3, "ccd", "٣"), (4, "quad", "+3"), (5, "filter", " 2")], 0.2, 1)
 @example([(0, "period", "1e400"), (1, "filter", "02"), (2, "field", "-0"), (3, "AllWISE___id", "-0")], 0.0,
          0)
+@example([(0, "vnv_dnn", "0\n")], 0.0, 0)  # a score with a final line feed: "$" is the end of the text
 @example([(0, "ra", "12,5"), (1, "period", "1\n2"), (2, "ccd", '1"2'), (4, "dec", '"'), (5, "quad", "1")], 0.2,
          2)
 def test_engine_and_per_row_jsonschema_agree(edits: list[tuple[int, str, str]], quoting: float, seed: int) -> None:
