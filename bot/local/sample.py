@@ -16,10 +16,9 @@ from bot.scope import CLASS_COLUMNS, METADATA_COLUMNS
 _TAIL_POOL = 509  # distinct score rows per file; rows pick one, which keeps generation fast
 
 
-def _score(rng: random.Random) -> str:
-    # Mostly low scores, a few confident positives, as in the real catalog.
-    x = rng.random()
-    value = rng.random() * 0.3 if x < 0.85 else (0.7 + rng.random() * 0.3 if x < 0.95 else rng.random())
+def _score(x: float, y: float) -> str:
+    """A score from two uniform draws: mostly low, a few confident positives, as in the real catalog."""
+    value = y * 0.3 if x < 0.85 else (0.7 + y * 0.3 if x < 0.95 else y)
     return repr(round(value, 2))
 
 
@@ -33,7 +32,18 @@ def field_rows(
     columns = list(class_order) if class_order is not None else list(CLASS_COLUMNS)
     yield ",".join((*METADATA_COLUMNS, *columns)) + "\n"
     rng = random.Random(f"{field}:{seed}")
-    tails = [",".join(_score(rng) for _ in columns) for _ in range(_TAIL_POOL)]
+    # The pool's draws come first (two per score), but only the tails a row picks are ever written out:
+    # formatting all of them made small files cost as much as 509-row ones.
+    width = 2 * len(columns)
+    draws = [rng.random() for _ in range(_TAIL_POOL * width)]
+    tails: dict[int, str] = {}
+
+    def tail(i: int) -> str:
+        if i not in tails:
+            at = i * width
+            tails[i] = ",".join(_score(draws[k], draws[k + 1]) for k in range(at, at + width, 2))
+        return tails[i]
+
     ra0 = rng.uniform(0, 350)
     dec0 = rng.uniform(-25, 80)
     for seq in range(rows):
@@ -50,7 +60,7 @@ def field_rows(
         dec = round(min(90.0, dec0 + rng.random() * 7.0), 7)
         period = round(0.05 + rng.random() * 300.0, 6)
         meta = f"{light_curve_id},{gaia},{wise},{ps1},{ra!r},{dec!r},{period!r},{field},{ccd},{quad},{flt}"
-        yield f"{meta},{tails[rng.randrange(_TAIL_POOL)]}\n"
+        yield f"{meta},{tail(rng.randrange(_TAIL_POOL))}\n"
 
 
 def write_field_csv(
