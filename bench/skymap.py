@@ -22,23 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.local.blockers import without_matplotlib
 from bot.local.sample import field_csv_bytes
 from bot.local.world import LocalWorld
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from release import FIELDS  # the same catalog as bench/release.py
-
-BLOCKER = '''
-import sys
-
-class _NoMatplotlib:
-    def find_spec(self, name, path=None, target=None):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, _NoMatplotlib())
-'''
 
 
 def _cpu() -> float:
@@ -65,9 +54,7 @@ def main() -> int:
     args = parser.parse_args()
     fields = FIELDS[: args.fields]
     with tempfile.TemporaryDirectory(prefix="bench-skymap-") as tmp:
-        blocker = Path(tmp) / "blocker"
-        blocker.mkdir()
-        (blocker / "sitecustomize.py").write_text(BLOCKER)
+        blocker = without_matplotlib(Path(tmp) / "blocker")
         without = {"PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])}
         # Eleven merge runs in a minute or two pass the bundled Zenodo's 100 requests a minute: a run would then
         # wait for the limit's reset, which measures the limit, not the map.

@@ -409,11 +409,15 @@ def _built(
         # The release as a whole, in its own manifest: the next release starts from this commit.
         release={"version": version, "commit": head, "prs": sorted({p.number for p in changes.pulls})},
     )
-    record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
-    record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
-    check_record_limits(record)
+    check_record_limits(_record_after(latest, build))
     steps.finished("build")
     return build
+
+
+def _record_after(latest: Record, build: CatalogBuild) -> dict[str, int]:
+    """The new version's files and sizes: what it keeps of the latest one, the new zip and fields.json."""
+    record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
+    return record | {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json)}
 
 
 def _sky_map(ctx: RunContext, job: SkyMapJob | None, latest: Record, build: CatalogBuild,
@@ -429,9 +433,7 @@ def _sky_map(ctx: RunContext, job: SkyMapJob | None, latest: Record, build: Cata
     drawn = job.wait(ctx.console)
     if drawn is None:
         return []
-    record = {k: f.size or 0 for k, f in latest.files.items() if not _replaced_by_release(k)}
-    record |= {build.zip_name: build.size, FIELDS_JSON: len(build.fields_json), SKY_MAP_NAME: drawn.stat().st_size}
-    check_record_limits(record)
+    check_record_limits(_record_after(latest, build) | {SKY_MAP_NAME: drawn.stat().st_size})
     return [_bytes_upload(SKY_MAP_NAME, drawn.read_bytes())]
 
 

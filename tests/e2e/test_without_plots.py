@@ -10,28 +10,14 @@ from pathlib import Path
 import pytest
 from release_helpers import CURATOR, OUTSIDER
 
+from bot.local.blockers import without_matplotlib
 from bot.local.world import ZENODO_TOKEN, LocalWorld
 from bot.skymap.draw import SKIP_NOTICE
-
-# Makes `import matplotlib` fail in the child process, as on a machine without the extra.
-BLOCKER = '''
-import sys
-
-class _NoMatplotlib:
-    def find_spec(self, name, path=None, target=None):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, _NoMatplotlib())
-'''
 
 
 @pytest.fixture
 def no_matplotlib_env(tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(BLOCKER)
+    blocker = without_matplotlib(tmp_path / "blocker")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ZENODO_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(blocker), str(Path(__file__).parents[2])])
     check = subprocess.run([sys.executable, "-c", "import matplotlib"], env=env, capture_output=True, text=True)
